@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Account
+from contacts.models import Contact
+from conversations.models import Conversation, Message
+from organisations.models import Organisation
+
+NEW_CONVERSATION = ""
+
+
+class LogInteractionForm(forms.Form):
+    """Log a call, meeting or note: what was actually said, who was there, what was promised."""
+
+    kind = forms.ChoiceField(
+        choices=[
+            (Message.Kind.CALL, "Call"),
+            (Message.Kind.MEETING, "Meeting"),
+            (Message.Kind.NOTE, "Note"),
+        ],
+        initial=Message.Kind.CALL,
+        widget=forms.RadioSelect,
+    )
+    initiated_by = forms.ChoiceField(
+        label="Who reached out",
+        choices=[(Message.Direction.OUTBOUND, "We did"), (Message.Direction.INBOUND, "They did")],
+        initial=Message.Direction.OUTBOUND,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    conversation = forms.ChoiceField(required=False, label="Conversation")
+    subject = forms.CharField(
+        max_length=300, required=False, help_text="For a new conversation; defaults to the first line."
+    )
+    occurred_at = forms.DateTimeField(
+        label="When",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    contacts = forms.ModelMultipleChoiceField(
+        queryset=Contact.all_orgs.none(),
+        required=False,
+        label="Who took part",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    body = forms.CharField(
+        label="What was discussed",
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "What was actually said…"}),
+    )
+    we_owe = forms.CharField(label="We promised", max_length=500, required=False)
+    we_owe_due = forms.DateField(
+        label="by", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    they_owe = forms.CharField(label="They promised", max_length=500, required=False)
+    they_owe_due = forms.DateField(
+        label="by", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        org: Organisation,
+        account: Account,
+        conversation: Conversation | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.org, self.account, self.fixed_conversation = org, account, conversation
+        self.fields["contacts"].queryset = (  # type: ignore[attr-defined]
+            Contact.objects.for_org(org).filter(account=account).order_by("full_name")
+        )
+        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        if conversation is not None:
+            del self.fields["conversation"]
+            del self.fields["subject"]
+        else:
+            recent = (
+                Conversation.objects.for_org(org)
+                .filter(account=account)
+                .order_by("-last_activity_at")
+                .values_list("pk", "subject")[:20]
+            )
+            self.fields["conversation"].choices = [
+                (NEW_CONVERSATION, "Start a new conversation"),
+                *((str(pk), subject) for pk, subject in recent),
+            ]
+
+    def clean_conversation(self) -> Conversation | None:
+        value = self.cleaned_data.get("conversation")
+        if not value:
+            return None
+        conversation = (
+            Conversation.objects.for_org(self.org).filter(account=self.account, pk=value).first()
+        )
+        if conversation is None:
+            raise forms.ValidationError("Choose one of this account's conversations.")
+        return conversation
+
+    def clean_occurred_at(self) -> Any:
+        occurred_at = self.cleaned_data["occurred_at"]
+        if occurred_at > timezone.now() + timedelta(hours=1):
+            raise forms.ValidationError("An interaction that is logged has already happened.")
+        return occurred_at
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for side in ("we_owe", "they_owe"):
+            if data.get(f"{side}_due") and not data.get(side):
+                self.add_error(side, "Say what was promised, or clear the date.")
+        return data
+
+    @property
+    def promise_pairs(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self["we_owe"], self["we_owe_due"]), (self["they_owe"], self["they_owe_due"])]
+
+    @property
+    def conversation_choice(self) -> Conversation | None:
+        return self.fixed_conversation or self.cleaned_data.get("conversation")

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account
+from contacts.models import Contact
+from organisations.tenancy import TenantModel
+
+
+class Conversation(TenantModel):
+    """A thread of messages of any kind with one customer account, kept for as long as it lasts."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="conversations")
+    subject = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_conversations",
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(
+                "organisation", "account", models.F("last_activity_at").desc(),
+                name="conversation_account_recent",
+            ),
+            models.Index("organisation", "owner", name="conversation_org_owner"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class ConversationLink(TenantModel):
+    """Related conversations ("follows up on", "same renewal"); stored once per pair, both ways."""
+
+    from_conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="links_out"
+    )
+    to_conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="links_in"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "from_conversation", "to_conversation"],
+                name="conversation_link_unique",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_conversation=models.F("to_conversation")),
+                name="conversation_link_not_self",
+            ),
+        ]
+
+
+class Message(TenantModel):
+    """One turn in a conversation: an email, a logged call or meeting, or an internal note."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        CALL = "call", "Call"
+        MEETING = "meeting", "Meeting"
+        NOTE = "note", "Note"
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "From the customer"
+        OUTBOUND = "outbound", "From us"
+        INTERNAL = "internal", "Internal"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    # Copied from the conversation so an account's whole history is one index scan.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    sender_contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="sent_messages"
+    )
+    sender_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sent_messages",
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    subject = models.CharField(max_length=300, blank=True)
+    body_text = models.TextField(blank=True, help_text="What was actually said: the new text.")
+    quoted_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True, help_text="Sanitised HTML, for email.")
+    message_id = models.CharField(max_length=998, null=True, blank=True)
+    in_reply_to = models.CharField(max_length=998, blank=True)
+    references = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "message_id"],
+                condition=Q(message_id__isnull=False),
+                name="message_id_unique_per_org",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                "organisation", "account", models.F("occurred_at").desc(), models.F("id").desc(),
+                name="message_account_timeline",
+            ),
+            models.Index(
+                "organisation", "conversation", "occurred_at", "id",
+                name="message_conversation_ord",
+            ),
+            models.Index("organisation", "sender_contact", name="message_sender_contact"),
+        ]  # fmt: skip
+        ordering: ClassVar = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return self.subject or f"{self.get_kind_display()} on {self.occurred_at:%d %b %Y}"
+
+    @property
+    def is_logged_interaction(self) -> bool:
+        return self.kind in {self.Kind.CALL, self.Kind.MEETING}
+
+
+class Participant(TenantModel):
+    """Who took part in a message: a contact, a member, or (for mail) a bare address."""
+
+    class Role(models.TextChoices):
+        FROM = "from", "From"
+        TO = "to", "To"
+        CC = "cc", "Cc"
+        ATTENDEE = "attendee", "Took part"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="participants")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="participations"
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="participations",
+    )
+    address = models.CharField(max_length=254, blank=True)
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.ATTENDEE)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False) | Q(member__isnull=False) | ~Q(address=""),
+                name="participant_is_someone",
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["organisation", "message"], name="participant_org_message"),
+            models.Index(fields=["organisation", "contact"], name="participant_org_contact"),
+        ]
+
+
+class Commitment(TenantModel):
+    """A promise made in a conversation, by us or by them."""
+
+    class OwedBy(models.TextChoices):
+        US = "us", "We owe"
+        THEM = "them", "They owe"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Kept"
+        DROPPED = "dropped", "Dropped"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="commitments"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="commitments"
+    )
+    owed_by = models.CharField(max_length=4, choices=OwedBy.choices)
+    text = models.CharField(max_length=500)
+    due_on = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    kept_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(
+                fields=["organisation", "conversation", "state"], name="commitment_conv_state"
+            ),
+            models.Index(
+                fields=["organisation", "due_on"],
+                condition=Q(state="open"),
+                name="commitment_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.state == self.State.OPEN
+            and self.due_on is not None
+            and self.due_on < timezone.localdate()
+        )

@@ -1,0 +1,155 @@
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.selectors import account_list
+from accounts.views import TIMELINE_PAGE_SIZE, get_account
+from conversations.forms import LogInteractionForm
+from conversations.models import Commitment, Conversation
+from conversations.selectors import (
+    account_timeline,
+    conversation_messages,
+    open_commitments,
+    recent_messages,
+    related_conversations,
+)
+from conversations.services import RecordError, commitment_set_state as set_state
+from conversations.services import interaction_log as log_interaction
+from threadline.http import OrgRequest
+
+
+def get_conversation(request: OrgRequest, conversation_id: int) -> Conversation:
+    conversations = Conversation.objects.for_org(request.org).select_related("account", "owner")
+    return get_object_or_404(conversations, pk=conversation_id)
+
+
+def org_home(request: OrgRequest):  # type: ignore[no-untyped-def]
+    org, user = request.org, request.user
+    context = {
+        "my_accounts": account_list(org=org, owner_id=user.pk)[:10],
+        "our_promises": open_commitments(org=org, owner=user).filter(
+            owed_by=Commitment.OwedBy.US
+        )[:10],
+        "recent": recent_messages(org=org),
+    }
+    return render(request, "conversations/org_home.html", context)
+
+
+def _log(request: OrgRequest, form: LogInteractionForm) -> bool:
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        log_interaction(
+            org=request.org,
+            account=form.account,
+            author=request.user,
+            conversation=form.conversation_choice,
+            kind=data["kind"],
+            initiated_by=data.get("initiated_by") or "outbound",
+            subject=data.get("subject", ""),
+            body=data["body"],
+            occurred_at=data["occurred_at"],
+            contacts=list(data["contacts"]),
+            we_owe=data["we_owe"],
+            we_owe_due=data["we_owe_due"],
+            they_owe=data["they_owe"],
+            they_owe_due=data["they_owe_due"],
+        )
+    except RecordError as error:
+        form.add_error(None, str(error))
+        return False
+    return True
+
+
+@require_http_methods(["GET", "POST"])
+def interaction_log(request: OrgRequest, account_id: int):  # type: ignore[no-untyped-def]
+    """Log a call, meeting or note on an account. With htmx, answers the form and the timeline."""
+    account = get_account(request, account_id)
+    form = LogInteractionForm(request.POST or None, org=request.org, account=account)
+    if request.method == "POST" and _log(request, form):
+        if not request.htmx:
+            return redirect("account_detail", org_slug=request.org.slug, account_id=account.pk)
+        page = Paginator(
+            account_timeline(org=request.org, account=account), TIMELINE_PAGE_SIZE
+        ).get_page(1)
+        fresh_form = LogInteractionForm(org=request.org, account=account)
+        return render(
+            request,
+            "conversations/_logged.html",
+            {"account": account, "page": page, "log_form": fresh_form,
+             "commitments": open_commitments(org=request.org, account=account)},
+        )  # fmt: skip
+    template = "conversations/_log_form.html" if request.htmx else "conversations/log_page.html"
+    return render(
+        request,
+        template,
+        {"account": account, "log_form": form, "action": request.path},
+        status=422 if form.errors else 200,
+    )
+
+
+def conversation_detail(request: OrgRequest, conversation_id: int):  # type: ignore[no-untyped-def]
+    conversation = get_conversation(request, conversation_id)
+    context = {
+        "conversation": conversation,
+        "account": conversation.account,
+        "messages": conversation_messages(org=request.org, conversation=conversation),
+        "commitments": open_commitments(org=request.org, conversation=conversation),
+        "related": related_conversations(org=request.org, conversation=conversation),
+        "log_form": LogInteractionForm(
+            org=request.org, account=conversation.account, conversation=conversation
+        ),
+    }
+    return render(request, "conversations/conversation_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def conversation_log(request: OrgRequest, conversation_id: int):  # type: ignore[no-untyped-def]
+    conversation = get_conversation(request, conversation_id)
+    form = LogInteractionForm(
+        request.POST or None, org=request.org, account=conversation.account, conversation=conversation
+    )
+    if request.method == "POST" and _log(request, form):
+        if not request.htmx:
+            return redirect(
+                "conversation_detail", org_slug=request.org.slug, conversation_id=conversation.pk
+            )
+        return render(
+            request,
+            "conversations/_conversation_logged.html",
+            {
+                "conversation": conversation,
+                "account": conversation.account,
+                "messages": conversation_messages(org=request.org, conversation=conversation),
+                "commitments": open_commitments(org=request.org, conversation=conversation),
+                "log_form": LogInteractionForm(
+                    org=request.org, account=conversation.account, conversation=conversation
+                ),
+            },
+        )
+    template = "conversations/_log_form.html" if request.htmx else "conversations/log_page.html"
+    return render(
+        request,
+        template,
+        {"account": conversation.account, "conversation": conversation, "log_form": form,
+         "action": request.path},
+        status=422 if form.errors else 200,
+    )  # fmt: skip
+
+
+@require_POST
+def commitment_set_state(request: OrgRequest, commitment_id: int, state: str) -> HttpResponse:
+    commitment = get_object_or_404(
+        Commitment.objects.for_org(request.org).select_related("conversation"), pk=commitment_id
+    )
+    try:
+        set_state(org=request.org, commitment=commitment, state=state)
+    except RecordError as error:
+        return HttpResponse(str(error), status=400)
+    if request.htmx:
+        return render(request, "conversations/_commitment.html", {"commitment": commitment})
+    return redirect(
+        "conversation_detail", org_slug=request.org.slug, conversation_id=commitment.conversation_id
+    )

@@ -1,0 +1,118 @@
+"""The cast every test module starts from: two organisations, each with members and a record.
+
+Tests run against real PostgreSQL and Redis: the ones in DATABASE_URL / REDIS_URL, or the
+embedded ones under var/test. The database connection is the app role, so row-level security
+is live in every test; test code itself sees all organisations (so it can check what changed),
+while each request runs in its own organisation's context like in production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+
+from organisations.models import Role
+from organisations.tenancy import all_orgs_context
+from tests import factories
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from threadline import embedded
+
+    embedded.ensure_started()
+    from django.conf import settings
+
+    # Production security settings stay on in tests, except the HTTPS redirect of plain requests.
+    settings.SECURE_SSL_REDIRECT = False
+    # Hashed static names need collectstatic; tests serve the files as they are.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # The real hasher takes ~0.3 s a password by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _test_code_sees_all_orgs(request: pytest.FixtureRequest) -> Iterator[None]:
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
+        yield
+        return
+    with all_orgs_context():
+        yield
+
+
+class Cast:
+    """One organisation's people and record, built the same way for A and B."""
+
+    def __init__(self, slug: str) -> None:
+        self.org = factories.OrganisationFactory(slug=slug, name=f"Org {slug.upper()}")
+        self.admin = factories.MemberFactory(organisation=self.org, role=Role.ADMIN).user
+        self.sales = factories.MemberFactory(organisation=self.org, role=Role.SALES).user
+        self.account = factories.AccountFactory(
+            organisation=self.org, owner=self.sales, name=f"{slug.upper()} Customer Ltd"
+        )
+        self.domain = factories.AccountDomainFactory(
+            organisation=self.org, account=self.account, domain=f"{slug}-customer.example"
+        )
+        self.contact = factories.ContactFactory(
+            organisation=self.org, account=self.account, full_name=f"{slug.upper()} Person"
+        )
+        factories.ContactAddressFactory(
+            organisation=self.org, contact=self.contact, value=f"person@{slug}-customer.example"
+        )
+        self.conversation = factories.ConversationFactory(
+            organisation=self.org, account=self.account, subject=f"{slug.upper()} renewal talk"
+        )
+        self.message = factories.MessageFactory(
+            organisation=self.org,
+            conversation=self.conversation,
+            account=self.account,
+            body_text=f"{slug.upper()} secret pricing discussion",
+        )
+        self.commitment = factories.CommitmentFactory(
+            organisation=self.org, conversation=self.conversation, text=f"{slug.upper()} promise"
+        )
+
+    def client(self, user: object | None = None) -> Client:
+        client = Client()
+        client.force_login(user or self.sales)  # type: ignore[arg-type]
+        return client
+
+
+@pytest.fixture
+def a(db: None) -> Cast:
+    return Cast("alpha")
+
+
+@pytest.fixture
+def b(db: None) -> Cast:
+    return Cast("bravo")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings: None) -> None:
+    # Creating (and later dropping) the test database is the owner's job, not the app role's.
+    from organisations import database
+
+    database._as_owner = True
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    from django.db import connections
+
+    from organisations import database
+
+    database._as_owner = False
+    connections.close_all()  # tests reconnect as the app role
+    yield
+    connections.close_all()
+    database._as_owner = True

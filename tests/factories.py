@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Account, AccountDomain
+from contacts.models import Contact, ContactAddress
+from conversations.models import Commitment, Conversation, Message
+from organisations.models import Membership, Organisation, Role, User
+
+PASSWORD = "correct-horse-battery"
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    """Test data spans organisations on purpose: it goes through the named escape hatch."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _get_manager(cls, model_class):  # type: ignore[no-untyped-def]
+        return model_class.all_orgs
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"member{n}@threadline.test")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(PASSWORD)
+
+
+class MemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.SALES
+
+
+class AccountFactory(TenantFactory):
+    class Meta:
+        model = Account
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Customer {n}")
+
+
+class AccountDomainFactory(TenantFactory):
+    class Meta:
+        model = AccountDomain
+
+    organisation = factory.SelfAttribute("account.organisation")
+    account = factory.SubFactory(AccountFactory)
+    domain = factory.Sequence(lambda n: f"customer{n}.example")
+
+
+class ContactFactory(TenantFactory):
+    class Meta:
+        model = Contact
+
+    organisation = factory.SelfAttribute("account.organisation")
+    account = factory.SubFactory(AccountFactory)
+    full_name = factory.Faker("name")
+    title = "Head of Operations"
+
+
+class ContactAddressFactory(TenantFactory):
+    class Meta:
+        model = ContactAddress
+
+    organisation = factory.SelfAttribute("contact.organisation")
+    contact = factory.SubFactory(ContactFactory)
+    kind = ContactAddress.Kind.EMAIL
+    value = factory.Sequence(lambda n: f"person{n}@customer.example")
+
+
+class ConversationFactory(TenantFactory):
+    class Meta:
+        model = Conversation
+
+    organisation = factory.SelfAttribute("account.organisation")
+    account = factory.SubFactory(AccountFactory)
+    subject = factory.Sequence(lambda n: f"Conversation {n}")
+
+
+class MessageFactory(TenantFactory):
+    class Meta:
+        model = Message
+
+    organisation = factory.SelfAttribute("conversation.organisation")
+    conversation = factory.SubFactory(ConversationFactory)
+    account = factory.SelfAttribute("conversation.account")
+    kind = Message.Kind.CALL
+    direction = Message.Direction.OUTBOUND
+    occurred_at = factory.LazyFunction(timezone.now)
+    body_text = "We talked about next steps."
+
+
+class CommitmentFactory(TenantFactory):
+    class Meta:
+        model = Commitment
+
+    organisation = factory.SelfAttribute("conversation.organisation")
+    conversation = factory.SubFactory(ConversationFactory)
+    owed_by = Commitment.OwedBy.US
+    text = "Send the revised pricing"

@@ -1,0 +1,108 @@
+"""A member of organisation A never reaches organisation B's data, through any URL.
+
+The walk covers every URL pattern under /o/<org-slug>/. A new pattern with a parameter this
+test does not know fails it, so nobody can add a page without adding it here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import Cast
+
+
+def org_patterns() -> list[URLPattern]:
+    org_resolver = next(
+        p for p in get_resolver().url_patterns
+        if isinstance(p, URLResolver) and "org_slug" in str(p.pattern)
+    )  # fmt: skip
+    return [p for p in org_resolver.url_patterns if isinstance(p, URLPattern)]
+
+
+def ids_of(cast: Cast) -> dict[str, object]:
+    return {
+        "account_id": cast.account.pk,
+        "contact_id": cast.contact.pk,
+        "conversation_id": cast.conversation.pk,
+        "commitment_id": cast.commitment.pk,
+        "state": "kept",
+    }
+
+
+def url_for(pattern: URLPattern, slug: str, ids: dict[str, object]) -> str:
+    params = list(pattern.pattern.converters)
+    unknown = set(params) - set(ids)
+    assert not unknown, f"cross-tenant test does not know how to fill {unknown} in {pattern.name}"
+    route = str(pattern.pattern)
+    for name in params:
+        route = route.replace(f"<int:{name}>", str(ids[name])).replace(f"<str:{name}>", str(ids[name]))
+    return f"/o/{slug}/{route}"
+
+
+@pytest.mark.parametrize("pattern", org_patterns(), ids=lambda p: p.name)
+def test_a_member_of_a_gets_404_for_bs_ids(pattern, a, b):
+    client = a.client()
+    url = url_for(pattern, a.org.slug, ids_of(b))
+    if not pattern.pattern.converters:
+        pytest.skip("no ids in this URL; covered by the organisation-slug test and list tests")
+    for method in ("get", "post"):
+        response = getattr(client, method)(url, {"body": "x", "kind": "call"})
+        assert response.status_code in {404, 405}, (method, url, response.status_code)
+        assert response.status_code != 405 or method == "get", (method, url)
+    a_ids_response = client.get(url_for(pattern, a.org.slug, ids_of(a)))
+    assert a_ids_response.status_code in {200, 405}, "the same page with A's own ids works"
+
+
+@pytest.mark.parametrize("pattern", org_patterns(), ids=lambda p: p.name)
+def test_a_member_of_a_gets_404_under_bs_slug(pattern, a, b):
+    client = a.client()
+    for method in ("get", "post"):
+        response = getattr(client, method)(url_for(pattern, b.org.slug, ids_of(b)))
+        assert response.status_code == 404, (method, pattern.name)
+
+
+@pytest.mark.parametrize("pattern", org_patterns(), ids=lambda p: p.name)
+def test_anonymous_visitors_are_sent_to_log_in(pattern, a):
+    from django.test import Client
+
+    response = Client().get(url_for(pattern, a.org.slug, ids_of(a)))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_an_unknown_organisation_slug_is_404(a):
+    assert a.client().get("/o/no-such-org/accounts/").status_code == 404
+
+
+def test_lists_and_pages_show_none_of_bs_rows(a, b):
+    client = a.client()
+    pages = [
+        f"/o/{a.org.slug}/",
+        f"/o/{a.org.slug}/accounts/",
+        f"/o/{a.org.slug}/accounts/{a.account.pk}/",
+        f"/o/{a.org.slug}/contacts/{a.contact.pk}/",
+        f"/o/{a.org.slug}/conversations/{a.conversation.pk}/",
+        f"/o/{a.org.slug}/accounts/{a.account.pk}/log/",
+    ]
+    b_texts = [b.account.name, b.contact.full_name, b.message.body_text, b.commitment.text,
+               b.conversation.subject]  # fmt: skip
+    for page in pages:
+        html = client.get(page).content.decode()
+        assert a.account.name in html, page
+        for text in b_texts:
+            assert text not in html, (page, text)
+    search = client.get(f"/o/{a.org.slug}/accounts/", {"q": "Customer"}).content.decode()
+    assert a.account.name in search and b.account.name not in search
+
+
+def test_a_posted_id_from_another_organisation_is_refused(a, b):
+    # Choices are scoped: B's contact and conversation are not valid choices on A's account.
+    client = a.client()
+    response = client.post(
+        f"/o/{a.org.slug}/accounts/{a.account.pk}/log/",
+        {"kind": "call", "body": "Hello", "occurred_at": "2026-01-05T10:00",
+         "contacts": [b.contact.pk], "conversation": b.conversation.pk},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert b.message.conversation.messages.count() == 1

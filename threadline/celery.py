@@ -1,0 +1,18 @@
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "threadline.settings")
+
+app = Celery("threadline")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The whole beat schedule, in one place.
+app.conf.beat_schedule = {
+    "refresh-account-activity": {
+        "task": "accounts.tasks.refresh_all_account_activity",
+        "schedule": crontab(minute=17),
+    },
+}

@@ -1,0 +1,34 @@
+"""Everything under /o/<org-slug>/: TenantMiddleware has resolved request.org before any view."""
+
+from django.urls import path
+
+from accounts import views as accounts
+from contacts import views as contacts
+from conversations import views as conversations
+
+urlpatterns = [
+    path("", conversations.org_home, name="org_home"),
+    path("accounts/", accounts.account_list, name="account_list"),
+    path("accounts/new/", accounts.account_create, name="account_create"),
+    path("accounts/<int:account_id>/", accounts.account_detail, name="account_detail"),
+    path("accounts/<int:account_id>/edit/", accounts.account_edit, name="account_edit"),
+    path("accounts/<int:account_id>/log/", conversations.interaction_log, name="interaction_log"),
+    path("accounts/<int:account_id>/contacts/new/", contacts.contact_create, name="contact_create"),
+    path("contacts/<int:contact_id>/", contacts.contact_detail, name="contact_detail"),
+    path("contacts/<int:contact_id>/edit/", contacts.contact_edit, name="contact_edit"),
+    path(
+        "conversations/<int:conversation_id>/",
+        conversations.conversation_detail,
+        name="conversation_detail",
+    ),
+    path(
+        "conversations/<int:conversation_id>/log/",
+        conversations.conversation_log,
+        name="conversation_log",
+    ),
+    path(
+        "commitments/<int:commitment_id>/<str:state>/",
+        conversations.commitment_set_state,
+        name="commitment_set_state",
+    ),
+]
