@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy .
+	DEBUG=true $(BIN)/mypy .
 
 # Unset DATABASE_URL / REDIS_URL: the tests get their own embedded servers under var/test.
 pytest: $(STAMP) system-packages

@@ -7,7 +7,9 @@ from contacts.models import Contact, ContactAddress
 from organisations.models import Organisation
 
 
-def account_list(*, org: Organisation, search: str = "", owner_id: int | None = None) -> QuerySet[Account]:
+def account_list(
+    *, org: Organisation, search: str = "", owner_id: int | None = None
+) -> QuerySet[Account]:
     accounts = Account.objects.for_org(org)
     if search:
         accounts = accounts.filter(name__icontains=search)

@@ -1,9 +1,11 @@
+from typing import Any
+
 from celery import shared_task
 
 from accounts.services import account_activity_refresh
 from organisations.tasks import organisation_ids, task_org
 
-TASK_OPTIONS = {"acks_late": True, "max_retries": 3, "retry_backoff": True}
+TASK_OPTIONS: dict[str, Any] = {"acks_late": True, "max_retries": 3, "retry_backoff": True}
 
 
 @shared_task(**TASK_OPTIONS)

@@ -17,7 +17,9 @@ TIMELINE_PAGE_SIZE = 20
 
 def get_account(request: OrgRequest, account_id: int) -> Account:
     """The one lookup for an account in a view: 404 alike for missing and other organisations'."""
-    return get_object_or_404(Account.objects.for_org(request.org).select_related("owner"), pk=account_id)
+    return get_object_or_404(
+        Account.objects.for_org(request.org).select_related("owner"), pk=account_id
+    )
 
 
 def account_list(request: OrgRequest):  # type: ignore[no-untyped-def]
@@ -48,7 +50,9 @@ def account_create(request: OrgRequest):  # type: ignore[no-untyped-def]
             **{name: data[name] for name in AccountForm.Meta.fields},
         )
         return redirect("account_detail", org_slug=request.org.slug, account_id=account.pk)
-    return render(request, "accounts/account_form.html", {"form": form}, status=422 if form.errors else 200)
+    return render(
+        request, "accounts/account_form.html", {"form": form}, status=422 if form.errors else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,9 +78,9 @@ def account_edit(request: OrgRequest, account_id: int):  # type: ignore[no-untyp
 
 def account_detail(request: OrgRequest, account_id: int):  # type: ignore[no-untyped-def]
     account = get_account(request, account_id)
-    page = Paginator(account_timeline(org=request.org, account=account), TIMELINE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        account_timeline(org=request.org, account=account), TIMELINE_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     context = {"account": account, "page": page}
     if request.htmx and request.GET.get("page"):
         return render(request, "accounts/account_detail.html#timeline-page", context)

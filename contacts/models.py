@@ -48,7 +48,9 @@ class Contact(TenantModel):
 
     class Meta:
         indexes: ClassVar = [
-            models.Index(fields=["organisation", "account", "full_name"], name="contact_org_account"),
+            models.Index(
+                fields=["organisation", "account", "full_name"], name="contact_org_account"
+            ),
         ]
 
     def __str__(self) -> str:

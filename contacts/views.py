@@ -16,7 +16,9 @@ def get_contact(request: OrgRequest, contact_id: int) -> Contact:
         Contact.objects.for_org(request.org)
         .select_related("account")
         .prefetch_related(
-            Prefetch("addresses", queryset=ContactAddress.objects.for_org(request.org).order_by("pk"))
+            Prefetch(
+                "addresses", queryset=ContactAddress.objects.for_org(request.org).order_by("pk")
+            )
         )
     )
     return get_object_or_404(contacts, pk=contact_id)

@@ -35,14 +35,16 @@ class LogInteractionForm(forms.Form):
     )
     conversation = forms.ChoiceField(required=False, label="Conversation")
     subject = forms.CharField(
-        max_length=300, required=False, help_text="For a new conversation; defaults to the first line."
+        max_length=300,
+        required=False,
+        help_text="For a new conversation; defaults to the first line.",
     )
     occurred_at = forms.DateTimeField(
         label="When",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    contacts = forms.ModelMultipleChoiceField(
-        queryset=Contact.all_orgs.none(),
+    contacts: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
+        queryset=None,  # scoped to the account in __init__
         required=False,
         label="Who took part",
         widget=forms.CheckboxSelectMultiple,
@@ -84,7 +86,7 @@ class LogInteractionForm(forms.Form):
                 .order_by("-last_activity_at")
                 .values_list("pk", "subject")[:20]
             )
-            self.fields["conversation"].choices = [
+            self.fields["conversation"].choices = [  # type: ignore[attr-defined]
                 (NEW_CONVERSATION, "Start a new conversation"),
                 *((str(pk), subject) for pk, subject in recent),
             ]

@@ -103,7 +103,8 @@ class Message(TenantModel):
     body_text = models.TextField(blank=True, help_text="What was actually said: the new text.")
     quoted_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True, help_text="Sanitised HTML, for email.")
-    message_id = models.CharField(max_length=998, null=True, blank=True)
+    # NULL, not "", for messages without one: the unique constraint then ignores them.
+    message_id = models.CharField(max_length=998, null=True, blank=True)  # noqa: DJ001
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)
     created_by = models.ForeignKey(

@@ -9,7 +9,9 @@ from organisations.models import Organisation, User
 
 
 def _with_people(messages: QuerySet[Message], org: Organisation) -> QuerySet[Message]:
-    return messages.select_related("conversation", "sender_contact", "sender_member").prefetch_related(
+    return messages.select_related(
+        "conversation", "sender_contact", "sender_member"
+    ).prefetch_related(
         Prefetch(
             "participants",
             queryset=Participant.objects.for_org(org).select_related("contact", "member"),
@@ -38,17 +40,23 @@ def contact_timeline(*, org: Organisation, contact: Contact) -> QuerySet[Message
 
 def conversation_messages(*, org: Organisation, conversation: Conversation) -> QuerySet[Message]:
     return _with_people(
-        Message.objects.for_org(org).filter(conversation=conversation).order_by("occurred_at", "id"),
+        Message.objects.for_org(org)
+        .filter(conversation=conversation)
+        .order_by("occurred_at", "id"),
         org,
     )
 
 
-def related_conversations(*, org: Organisation, conversation: Conversation) -> QuerySet[Conversation]:
+def related_conversations(
+    *, org: Organisation, conversation: Conversation
+) -> QuerySet[Conversation]:
     from conversations.models import ConversationLink
 
     links = ConversationLink.objects.for_org(org)
-    linked = links.filter(from_conversation=conversation).values("to_conversation_id").union(
-        links.filter(to_conversation=conversation).values("from_conversation_id")
+    linked = (
+        links.filter(from_conversation=conversation)
+        .values("to_conversation_id")
+        .union(links.filter(to_conversation=conversation).values("from_conversation_id"))
     )
     return (
         Conversation.objects.for_org(org)
@@ -59,7 +67,10 @@ def related_conversations(*, org: Organisation, conversation: Conversation) -> Q
 
 
 def open_commitments(
-    *, org: Organisation, account: Account | None = None, conversation: Conversation | None = None,
+    *,
+    org: Organisation,
+    account: Account | None = None,
+    conversation: Conversation | None = None,
     owner: User | None = None,
 ) -> QuerySet[Commitment]:
     commitments = Commitment.objects.for_org(org).filter(state=Commitment.State.OPEN)

@@ -14,7 +14,8 @@ from conversations.selectors import (
     recent_messages,
     related_conversations,
 )
-from conversations.services import RecordError, commitment_set_state as set_state
+from conversations.services import RecordError
+from conversations.services import commitment_set_state as set_state
 from conversations.services import interaction_log as log_interaction
 from threadline.http import OrgRequest
 
@@ -28,9 +29,9 @@ def org_home(request: OrgRequest):  # type: ignore[no-untyped-def]
     org, user = request.org, request.user
     context = {
         "my_accounts": account_list(org=org, owner_id=user.pk)[:10],
-        "our_promises": open_commitments(org=org, owner=user).filter(
-            owed_by=Commitment.OwedBy.US
-        )[:10],
+        "our_promises": open_commitments(org=org, owner=user).filter(owed_by=Commitment.OwedBy.US)[
+            :10
+        ],
         "recent": recent_messages(org=org),
     }
     return render(request, "conversations/org_home.html", context)
@@ -109,7 +110,10 @@ def conversation_detail(request: OrgRequest, conversation_id: int):  # type: ign
 def conversation_log(request: OrgRequest, conversation_id: int):  # type: ignore[no-untyped-def]
     conversation = get_conversation(request, conversation_id)
     form = LogInteractionForm(
-        request.POST or None, org=request.org, account=conversation.account, conversation=conversation
+        request.POST or None,
+        org=request.org,
+        account=conversation.account,
+        conversation=conversation,
     )
     if request.method == "POST" and _log(request, form):
         if not request.htmx:

@@ -59,9 +59,7 @@ def ensure_app_role() -> None:
             )
         cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if not cursor.fetchone()[0]:
-            cursor.execute(
-                sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role))
-            )
+            cursor.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)))
 
 
 def grant_app_role() -> None:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
 from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 
 from organisations.models import Membership
 from organisations.tenancy import all_orgs_context, org_context
@@ -43,9 +45,20 @@ class TenantMiddleware:
                 raise Http404("No such organisation")
             request.org = membership.organisation  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
-            with org_context(membership.organisation):
+            # Times show in the organisation's own time zone.
+            with (
+                org_context(membership.organisation),
+                timezone.override(_zone(membership.organisation.time_zone)),
+            ):
                 return view(request, *args, **kwargs)
         if request.path.startswith("/admin/") and request.user.is_staff:
             with all_orgs_context():
                 return view(request, *args, **kwargs)
         return None
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")

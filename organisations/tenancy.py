@@ -33,7 +33,7 @@ class TenantQuerySet(models.QuerySet):
     _scoped_org_id: int | None = None
 
     def _clone(self) -> Any:
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]
         clone._scoped_org_id = self._scoped_org_id
         return clone
 
@@ -67,11 +67,13 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
             f"{self.model.__name__}.objects.for_org(org) (or .all_orgs in admin and system jobs)"
         )
 
-    def for_org(self, org: Organisation | int) -> TenantQuerySet:
+    def for_org(self, org: Organisation | int) -> Any:
         org_id = org if isinstance(org, int) else org.pk
         if org_id is None:
             raise UnscopedQueryError("for_org() needs a saved organisation")
-        queryset = TenantQuerySet(self.model, using=self._db).filter(organisation_id=org_id)
+        queryset: TenantQuerySet = TenantQuerySet(self.model, using=self._db).filter(
+            organisation_id=org_id
+        )
         queryset._scoped_org_id = org_id
         return queryset
 

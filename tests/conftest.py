@@ -9,9 +9,11 @@ while each request runs in its own organisation's context like in production.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from organisations.models import Role
 from organisations.tenancy import all_orgs_context
@@ -22,23 +24,15 @@ def pytest_configure(config: pytest.Config) -> None:
     from threadline import embedded
 
     embedded.ensure_started()
-    from django.conf import settings
-
-    # Production security settings stay on in tests, except the HTTPS redirect of plain requests.
-    settings.SECURE_SSL_REDIRECT = False
-    # Hashed static names need collectstatic; tests serve the files as they are.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    # The real hasher takes ~0.3 s a password by design; tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
 def _test_code_sees_all_orgs(request: pytest.FixtureRequest) -> Iterator[None]:
     names = request.fixturenames
-    if "transactional_db" in names or "live_server" in names:
+    if "live_server" in names:
+        request.getfixturevalue("live_server")  # starting it reconnects; set the context after
+        request.getfixturevalue("transactional_db")
+    elif "transactional_db" in names:
         request.getfixturevalue("transactional_db")
     elif "db" in names or request.node.get_closest_marker("django_db"):
         request.getfixturevalue("db")
@@ -76,6 +70,7 @@ class Cast:
             conversation=self.conversation,
             account=self.account,
             body_text=f"{slug.upper()} secret pricing discussion",
+            occurred_at=timezone.now() - timedelta(days=2),
         )
         self.commitment = factories.CommitmentFactory(
             organisation=self.org, conversation=self.conversation, text=f"{slug.upper()} promise"

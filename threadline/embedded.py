@@ -7,6 +7,7 @@ starting them is done by `manage.py`, `make run`, `make test` and the test suite
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -73,10 +74,13 @@ def _ensure_postgres() -> None:
             "install the 'embedded' extra (make run does) or set DATABASE_URL."
         )
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
-    if "(1 row)" not in exists:
-        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    pgserver.get_server(pgdata, cleanup_mode=None)
+    import psycopg
+
+    with psycopg.connect(f"postgresql://postgres@/postgres?host={pgdata}", autocommit=True) as db:
+        found = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+        if not found.fetchone():
+            db.execute(f"CREATE DATABASE {DATABASE_NAME}")
 
 
 def _postgres_answers() -> bool:
@@ -93,13 +97,11 @@ def _stop_postgres() -> None:
     pgdata = postgres_dir()
     if not (pgdata / "postmaster.pid").exists():
         return
-    from pgserver._commands import pg_ctl
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "pgserver" if os.geteuid() == 0 else None
-    try:
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
-    except subprocess.CalledProcessError:
-        pass  # already stopped
 
 
 def _redis_answers() -> bool:
@@ -153,10 +155,8 @@ def _stop_redis() -> None:
 
     if not _redis_answers():
         return
-    try:
+    with contextlib.suppress(redis.ConnectionError):  # shutdown drops the connection under us
         redis.Redis(unix_socket_path=str(redis_socket())).shutdown(save=True)
-    except redis.ConnectionError:
-        pass  # shutdown closes the connection under us
 
 
 def main(argv: list[str]) -> int:

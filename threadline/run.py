@@ -51,7 +51,12 @@ def main() -> int:
         say(f"starting embedded PostgreSQL/Redis (data in {embedded.var_dir()})")
     embedded.ensure_started()
     manage("migrate", "--no-input", "-v", "0")
-    demo = os.environ.get("THREADLINE_DEMO", os.environ["DEBUG"]).lower() in {"1", "true", "yes", "on"}
+    demo = os.environ.get("THREADLINE_DEMO", os.environ["DEBUG"]).lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
     if demo:
         manage("seed_demo")
     if os.environ["DEBUG"].lower() not in {"1", "true", "yes", "on"}:

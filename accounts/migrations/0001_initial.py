@@ -6,35 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('website', models.URLField(blank=True)),
-                ('description', models.TextField(blank=True, help_text='What they do and why they matter to us.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_interaction_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("website", models.URLField(blank=True)),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True, help_text="What they do and why they matter to us."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_interaction_at", models.DateTimeField(blank=True, null=True)),
             ],
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='AccountDomain',
+            name="AccountDomain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(max_length=253)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("domain", models.CharField(max_length=253)),
             ],
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
     ]

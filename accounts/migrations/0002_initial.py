@@ -7,50 +7,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('organisations', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='account',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="account",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='account',
-            name='owner',
-            field=models.ForeignKey(blank=True, help_text='The member who owns this relationship.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_accounts', to=settings.AUTH_USER_MODEL),
+            model_name="account",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The member who owns this relationship.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="owned_accounts",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='accountdomain',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='accounts.account'),
+            model_name="accountdomain",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="domains",
+                to="accounts.account",
+            ),
         ),
         migrations.AddField(
-            model_name='accountdomain',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="accountdomain",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(models.F('organisation'), models.OrderBy(models.F('last_interaction_at'), descending=True, nulls_last=True), name='account_last_interaction'),
+            model_name="account",
+            index=models.Index(
+                models.F("organisation"),
+                models.OrderBy(models.F("last_interaction_at"), descending=True, nulls_last=True),
+                name="account_last_interaction",
+            ),
         ),
         migrations.AddIndex(
-            model_name='account',
-            index=models.Index(models.F('organisation'), models.F('owner'), name='account_org_owner'),
+            model_name="account",
+            index=models.Index(
+                models.F("organisation"), models.F("owner"), name="account_org_owner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(models.F('organisation'), django.db.models.functions.text.Lower('name'), name='account_name_unique_per_org'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                models.F("organisation"),
+                django.db.models.functions.text.Lower("name"),
+                name="account_name_unique_per_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='accountdomain',
-            constraint=models.UniqueConstraint(fields=('organisation', 'domain'), name='account_domain_unique_per_org'),
+            model_name="accountdomain",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "domain"), name="account_domain_unique_per_org"
+            ),
         ),
     ]

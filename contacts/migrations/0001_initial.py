@@ -7,41 +7,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactAddress',
+            name="ContactAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email', 'Email'), ('phone', 'Phone')], default='email', max_length=8)),
-                ('value', models.CharField(help_text='As entered.', max_length=254)),
-                ('normalised', models.CharField(editable=False, max_length=254)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("email", "Email"), ("phone", "Phone")],
+                        default="email",
+                        max_length=8,
+                    ),
+                ),
+                ("value", models.CharField(help_text="As entered.", max_length=254)),
+                ("normalised", models.CharField(editable=False, max_length=254)),
             ],
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('full_name', models.CharField(max_length=200)),
-                ('title', models.CharField(blank=True, help_text='Job title, e.g. Head of Ops.', max_length=200)),
-                ('level', models.CharField(choices=[('executive', 'Executive'), ('senior', 'Senior management'), ('manager', 'Manager'), ('staff', 'Individual contributor'), ('unknown', 'Unknown')], default='unknown', max_length=16, verbose_name='role at the account')),
-                ('buying_influence', models.CharField(choices=[('decision_maker', 'Decision maker'), ('influencer', 'Influencer'), ('champion', 'Champion'), ('user', 'User'), ('blocker', 'Blocker'), ('none', 'None')], default='none', max_length=16)),
-                ('notes', models.TextField(blank=True)),
-                ('left_company_on', models.DateField(blank=True, help_text='Set when this person no longer works there.', null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("full_name", models.CharField(max_length=200)),
+                (
+                    "title",
+                    models.CharField(
+                        blank=True, help_text="Job title, e.g. Head of Ops.", max_length=200
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("executive", "Executive"),
+                            ("senior", "Senior management"),
+                            ("manager", "Manager"),
+                            ("staff", "Individual contributor"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=16,
+                        verbose_name="role at the account",
+                    ),
+                ),
+                (
+                    "buying_influence",
+                    models.CharField(
+                        choices=[
+                            ("decision_maker", "Decision maker"),
+                            ("influencer", "Influencer"),
+                            ("champion", "Champion"),
+                            ("user", "User"),
+                            ("blocker", "Blocker"),
+                            ("none", "None"),
+                        ],
+                        default="none",
+                        max_length=16,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "left_company_on",
+                    models.DateField(
+                        blank=True,
+                        help_text="Set when this person no longer works there.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="accounts.account",
+                    ),
+                ),
             ],
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
     ]

@@ -5,40 +5,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contacts', '0001_initial'),
-        ('organisations', '0001_initial'),
+        ("contacts", "0001_initial"),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="contact",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='contactaddress',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='addresses', to='contacts.contact'),
+            model_name="contactaddress",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="addresses",
+                to="contacts.contact",
+            ),
         ),
         migrations.AddField(
-            model_name='contactaddress',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="contactaddress",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['organisation', 'account', 'full_name'], name='contact_org_account'),
+            model_name="contact",
+            index=models.Index(
+                fields=["organisation", "account", "full_name"], name="contact_org_account"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contactaddress',
-            index=models.Index(fields=['organisation', 'contact'], name='contact_address_contact'),
+            model_name="contactaddress",
+            index=models.Index(fields=["organisation", "contact"], name="contact_address_contact"),
         ),
         migrations.AddConstraint(
-            model_name='contactaddress',
-            constraint=models.UniqueConstraint(fields=('organisation', 'kind', 'normalised'), name='contact_address_unique_per_org'),
+            model_name="contactaddress",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "kind", "normalised"), name="contact_address_unique_per_org"
+            ),
         ),
     ]

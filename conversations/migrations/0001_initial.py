@@ -6,85 +6,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Commitment',
+            name="Commitment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('owed_by', models.CharField(choices=[('us', 'We owe'), ('them', 'They owe')], max_length=4)),
-                ('text', models.CharField(max_length=500)),
-                ('due_on', models.DateField(blank=True, null=True)),
-                ('state', models.CharField(choices=[('open', 'Open'), ('kept', 'Kept'), ('dropped', 'Dropped')], default='open', max_length=8)),
-                ('kept_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "owed_by",
+                    models.CharField(
+                        choices=[("us", "We owe"), ("them", "They owe")], max_length=4
+                    ),
+                ),
+                ("text", models.CharField(max_length=500)),
+                ("due_on", models.DateField(blank=True, null=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("open", "Open"), ("kept", "Kept"), ("dropped", "Dropped")],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("kept_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=300)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_activity_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_inbound_at', models.DateTimeField(blank=True, null=True)),
-                ('last_outbound_at', models.DateTimeField(blank=True, null=True)),
-                ('message_count', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=300)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_activity_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_inbound_at", models.DateTimeField(blank=True, null=True)),
+                ("last_outbound_at", models.DateTimeField(blank=True, null=True)),
+                ("message_count", models.PositiveIntegerField(default=0)),
             ],
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='ConversationLink',
+            name="ConversationLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email', 'Email'), ('call', 'Call'), ('meeting', 'Meeting'), ('note', 'Note')], max_length=8)),
-                ('direction', models.CharField(choices=[('inbound', 'From the customer'), ('outbound', 'From us'), ('internal', 'Internal')], max_length=8)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('body_text', models.TextField(blank=True, help_text='What was actually said: the new text.')),
-                ('quoted_text', models.TextField(blank=True)),
-                ('body_html', models.TextField(blank=True, help_text='Sanitised HTML, for email.')),
-                ('message_id', models.CharField(blank=True, max_length=998, null=True)),
-                ('in_reply_to', models.CharField(blank=True, max_length=998)),
-                ('references', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("call", "Call"),
+                            ("meeting", "Meeting"),
+                            ("note", "Note"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[
+                            ("inbound", "From the customer"),
+                            ("outbound", "From us"),
+                            ("internal", "Internal"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                (
+                    "body_text",
+                    models.TextField(blank=True, help_text="What was actually said: the new text."),
+                ),
+                ("quoted_text", models.TextField(blank=True)),
+                ("body_html", models.TextField(blank=True, help_text="Sanitised HTML, for email.")),
+                ("message_id", models.CharField(blank=True, max_length=998, null=True)),
+                ("in_reply_to", models.CharField(blank=True, max_length=998)),
+                ("references", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['occurred_at', 'id'],
+                "ordering": ["occurred_at", "id"],
             },
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(blank=True, max_length=254)),
-                ('role', models.CharField(choices=[('from', 'From'), ('to', 'To'), ('cc', 'Cc'), ('attendee', 'Took part')], default='attendee', max_length=8)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=254)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("from", "From"),
+                            ("to", "To"),
+                            ("cc", "Cc"),
+                            ("attendee", "Took part"),
+                        ],
+                        default="attendee",
+                        max_length=8,
+                    ),
+                ),
             ],
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
     ]

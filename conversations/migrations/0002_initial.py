@@ -6,168 +6,315 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_initial'),
-        ('contacts', '0002_initial'),
-        ('conversations', '0001_initial'),
-        ('organisations', '0001_initial'),
+        ("accounts", "0002_initial"),
+        ("contacts", "0002_initial"),
+        ("conversations", "0001_initial"),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='commitment',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="commitment",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='commitment',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="commitment",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='accounts.account'),
+            model_name="conversation",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="conversations",
+                to="accounts.account",
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="conversation",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_conversations', to=settings.AUTH_USER_MODEL),
+            model_name="conversation",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="owned_conversations",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='commitment',
-            name='conversation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='commitments', to='conversations.conversation'),
+            model_name="commitment",
+            name="conversation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="commitments",
+                to="conversations.conversation",
+            ),
         ),
         migrations.AddField(
-            model_name='conversationlink',
-            name='from_conversation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links_out', to='conversations.conversation'),
+            model_name="conversationlink",
+            name="from_conversation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="links_out",
+                to="conversations.conversation",
+            ),
         ),
         migrations.AddField(
-            model_name='conversationlink',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="conversationlink",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='conversationlink',
-            name='to_conversation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links_in', to='conversations.conversation'),
+            model_name="conversationlink",
+            name="to_conversation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="links_in",
+                to="conversations.conversation",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='accounts.account'),
+            model_name="message",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="messages",
+                to="accounts.account",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='conversation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='conversations.conversation'),
+            model_name="message",
+            name="conversation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="messages",
+                to="conversations.conversation",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="message",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="message",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='sender_contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sent_messages', to='contacts.contact'),
+            model_name="message",
+            name="sender_contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="sent_messages",
+                to="contacts.contact",
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='sender_member',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sent_messages', to=settings.AUTH_USER_MODEL),
+            model_name="message",
+            name="sender_member",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="sent_messages",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='commitment',
-            name='message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='commitments', to='conversations.message'),
+            model_name="commitment",
+            name="message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="commitments",
+                to="conversations.message",
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='contact',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='contacts.contact'),
+            model_name="participant",
+            name="contact",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="participations",
+                to="contacts.contact",
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='member',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='participations', to=settings.AUTH_USER_MODEL),
+            model_name="participant",
+            name="member",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="participations",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='conversations.message'),
+            model_name="participant",
+            name="message",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="participants",
+                to="conversations.message",
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='organisation',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation'),
+            model_name="participant",
+            name="organisation",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organisations.organisation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(models.F('organisation'), models.F('account'), models.OrderBy(models.F('last_activity_at'), descending=True), name='conversation_account_recent'),
+            model_name="conversation",
+            index=models.Index(
+                models.F("organisation"),
+                models.F("account"),
+                models.OrderBy(models.F("last_activity_at"), descending=True),
+                name="conversation_account_recent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='conversation',
-            index=models.Index(models.F('organisation'), models.F('owner'), name='conversation_org_owner'),
+            model_name="conversation",
+            index=models.Index(
+                models.F("organisation"), models.F("owner"), name="conversation_org_owner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversationlink',
-            constraint=models.UniqueConstraint(fields=('organisation', 'from_conversation', 'to_conversation'), name='conversation_link_unique'),
+            model_name="conversationlink",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "from_conversation", "to_conversation"),
+                name="conversation_link_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversationlink',
-            constraint=models.CheckConstraint(condition=models.Q(('from_conversation', models.F('to_conversation')), _negated=True), name='conversation_link_not_self'),
+            model_name="conversationlink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("from_conversation", models.F("to_conversation")), _negated=True
+                ),
+                name="conversation_link_not_self",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(models.F('organisation'), models.F('account'), models.OrderBy(models.F('occurred_at'), descending=True), models.OrderBy(models.F('id'), descending=True), name='message_account_timeline'),
+            model_name="message",
+            index=models.Index(
+                models.F("organisation"),
+                models.F("account"),
+                models.OrderBy(models.F("occurred_at"), descending=True),
+                models.OrderBy(models.F("id"), descending=True),
+                name="message_account_timeline",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(models.F('organisation'), models.F('conversation'), models.F('occurred_at'), models.F('id'), name='message_conversation_ord'),
+            model_name="message",
+            index=models.Index(
+                models.F("organisation"),
+                models.F("conversation"),
+                models.F("occurred_at"),
+                models.F("id"),
+                name="message_conversation_ord",
+            ),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(models.F('organisation'), models.F('sender_contact'), name='message_sender_contact'),
+            model_name="message",
+            index=models.Index(
+                models.F("organisation"), models.F("sender_contact"), name="message_sender_contact"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(condition=models.Q(('message_id__isnull', False)), fields=('organisation', 'message_id'), name='message_id_unique_per_org'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("message_id__isnull", False)),
+                fields=("organisation", "message_id"),
+                name="message_id_unique_per_org",
+            ),
         ),
         migrations.AddIndex(
-            model_name='commitment',
-            index=models.Index(fields=['organisation', 'conversation', 'state'], name='commitment_conv_state'),
+            model_name="commitment",
+            index=models.Index(
+                fields=["organisation", "conversation", "state"], name="commitment_conv_state"
+            ),
         ),
         migrations.AddIndex(
-            model_name='commitment',
-            index=models.Index(condition=models.Q(('state', 'open')), fields=['organisation', 'due_on'], name='commitment_open_due'),
+            model_name="commitment",
+            index=models.Index(
+                condition=models.Q(("state", "open")),
+                fields=["organisation", "due_on"],
+                name="commitment_open_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='participant',
-            index=models.Index(fields=['organisation', 'message'], name='participant_org_message'),
+            model_name="participant",
+            index=models.Index(fields=["organisation", "message"], name="participant_org_message"),
         ),
         migrations.AddIndex(
-            model_name='participant',
-            index=models.Index(fields=['organisation', 'contact'], name='participant_org_contact'),
+            model_name="participant",
+            index=models.Index(fields=["organisation", "contact"], name="participant_org_contact"),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.CheckConstraint(condition=models.Q(('contact__isnull', False), ('member__isnull', False), models.Q(('address', ''), _negated=True), _connector='OR'), name='participant_is_someone'),
+            model_name="participant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("contact__isnull", False),
+                    ("member__isnull", False),
+                    models.Q(("address", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="participant_is_someone",
+            ),
         ),
     ]

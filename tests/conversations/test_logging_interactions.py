@@ -10,7 +10,9 @@ def log(client, cast, **fields):
     data = {"kind": "call", "initiated_by": "outbound", "occurred_at": "2026-11-20T14:30",
             "body": "Walked through the rollout plan with Ops.", "conversation": ""}  # fmt: skip
     data.update(fields)
-    return client.post(f"/o/{cast.org.slug}/accounts/{cast.account.pk}/log/", data, HTTP_HX_REQUEST="true")
+    return client.post(
+        f"/o/{cast.org.slug}/accounts/{cast.account.pk}/log/", data, HTTP_HX_REQUEST="true"
+    )
 
 
 def test_logging_a_call_starts_a_conversation_with_who_took_part_and_both_sides_promises(a):
@@ -24,7 +26,9 @@ def test_logging_a_call_starts_a_conversation_with_who_took_part_and_both_sides_
     message = conversation.messages.get()
     assert (message.kind, message.direction, message.sender_member) == ("call", "outbound", a.sales)
     assert message.occurred_at == dt.datetime(2026, 11, 20, 14, 30, tzinfo=dt.UTC)
-    people = set(Participant.objects.for_org(a.org).filter(message=message).values_list("contact", "member"))
+    people = set(
+        Participant.objects.for_org(a.org).filter(message=message).values_list("contact", "member")
+    )
     assert people == {(a.contact.pk, None), (None, a.sales.pk)}
     promises = {(c.owed_by, c.text, c.due_on) for c in conversation.commitments.all()}
     assert promises == {
@@ -66,7 +70,11 @@ def test_invalid_log_shows_field_errors_and_changes_nothing(a):
     assert "Select a valid choice. fax is not one of the available choices." in html
     assert "An interaction that is logged has already happened." in html
     assert "Say what was promised, or clear the date." in html
-    assert (Message.all_orgs.count(), Commitment.all_orgs.count(), Conversation.all_orgs.count()) == before
+    assert (
+        Message.all_orgs.count(),
+        Commitment.all_orgs.count(),
+        Conversation.all_orgs.count(),
+    ) == before
 
 
 def test_logging_without_htmx_redirects_back_to_the_account(a):

@@ -36,16 +36,19 @@ def url_for(pattern: URLPattern, slug: str, ids: dict[str, object]) -> str:
     assert not unknown, f"cross-tenant test does not know how to fill {unknown} in {pattern.name}"
     route = str(pattern.pattern)
     for name in params:
-        route = route.replace(f"<int:{name}>", str(ids[name])).replace(f"<str:{name}>", str(ids[name]))
+        route = route.replace(f"<int:{name}>", str(ids[name])).replace(
+            f"<str:{name}>", str(ids[name])
+        )
     return f"/o/{slug}/{route}"
 
 
-@pytest.mark.parametrize("pattern", org_patterns(), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "pattern", [p for p in org_patterns() if p.pattern.converters], ids=lambda p: p.name
+)
 def test_a_member_of_a_gets_404_for_bs_ids(pattern, a, b):
+    # URLs without ids (home, lists, new account) are covered by the slug and list tests.
     client = a.client()
     url = url_for(pattern, a.org.slug, ids_of(b))
-    if not pattern.pattern.converters:
-        pytest.skip("no ids in this URL; covered by the organisation-slug test and list tests")
     for method in ("get", "post"):
         response = getattr(client, method)(url, {"body": "x", "kind": "call"})
         assert response.status_code in {404, 405}, (method, url, response.status_code)
