@@ -8,10 +8,12 @@ starting them is done by `manage.py`, `make run`, `make test` and the test suite
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -66,15 +68,22 @@ def _ensure_postgres() -> None:
     pgdata = postgres_dir()
     if (pgdata / ".s.PGSQL.5432").exists() and _postgres_answers():
         return
+    # pgserver logs from an atexit hook (into closed streams under pytest) and warns about
+    # XDG_RUNTIME_DIR on servers; neither says anything a user can act on.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     try:
-        import pgserver
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import pgserver
     except ImportError:
         sys.exit(
             "DATABASE_URL is unset and the embedded PostgreSQL is not installed: "
             "install the 'embedded' extra (make run does) or set DATABASE_URL."
         )
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    pgserver.get_server(pgdata, cleanup_mode=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pgserver.get_server(pgdata, cleanup_mode=None)
     import psycopg
 
     with psycopg.connect(f"postgresql://postgres@/postgres?host={pgdata}", autocommit=True) as db:
@@ -97,7 +106,9 @@ def _stop_postgres() -> None:
     pgdata = postgres_dir()
     if not (pgdata / "postmaster.pid").exists():
         return
-    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "pgserver" if os.geteuid() == 0 else None
     with contextlib.suppress(subprocess.CalledProcessError):  # already stopped

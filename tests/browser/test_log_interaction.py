@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from conversations.models import Commitment, Message
 from organisations.tenancy import all_orgs_context
@@ -40,6 +41,7 @@ def page(live_server) -> Iterator[object]:  # type: ignore[no-untyped-def]
         page = browser.new_page()
         page.set_default_timeout(15_000)
         yield page
+        connections.close_all()  # the ones the test opened while the event loop ran
         browser.close()
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
