@@ -23,8 +23,8 @@ system-packages:
 	@bin/ensure-debian-packages chromium docker-compose
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check . bin/smoke-embedded
+	$(BIN)/ruff format --check . bin/smoke-embedded
 
 typecheck: $(STAMP)
 	DEBUG=true $(BIN)/mypy .
