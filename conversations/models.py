@@ -141,6 +141,16 @@ class Message(TenantModel):
         return self.subject or f"{self.get_kind_display()} on {self.occurred_at:%d %b %Y}"
 
     @property
+    def others_taking_part(self) -> list[Participant]:
+        """Participants besides the sender (uses the prefetched participants)."""
+        return [
+            p
+            for p in self.participants.all()
+            if not (p.member_id and p.member_id == self.sender_member_id)
+            and not (p.contact_id and p.contact_id == self.sender_contact_id)
+        ]
+
+    @property
     def is_logged_interaction(self) -> bool:
         return self.kind in {self.Kind.CALL, self.Kind.MEETING}
 

@@ -96,7 +96,7 @@ def conversation_detail(request: OrgRequest, conversation_id: int):  # type: ign
     context = {
         "conversation": conversation,
         "account": conversation.account,
-        "messages": conversation_messages(org=request.org, conversation=conversation),
+        "thread_messages": conversation_messages(org=request.org, conversation=conversation),
         "commitments": open_commitments(org=request.org, conversation=conversation),
         "related": related_conversations(org=request.org, conversation=conversation),
         "log_form": LogInteractionForm(
@@ -126,7 +126,7 @@ def conversation_log(request: OrgRequest, conversation_id: int):  # type: ignore
             {
                 "conversation": conversation,
                 "account": conversation.account,
-                "messages": conversation_messages(org=request.org, conversation=conversation),
+                "thread_messages": conversation_messages(org=request.org, conversation=conversation),
                 "commitments": open_commitments(org=request.org, conversation=conversation),
                 "log_form": LogInteractionForm(
                     org=request.org, account=conversation.account, conversation=conversation

@@ -110,6 +110,7 @@ def test_conversation_page_shows_messages_in_order_with_promises(a, django_asser
     with django_assert_max_num_queries(16):
         html = client.get(url).content.decode()
     assert html.index("Earlier internal note") < html.index(a.message.body_text)
+    assert 'class="flash"' not in html, "messages of the thread are not flash messages"
     assert a.commitment.text in html
 
 
