@@ -91,18 +91,23 @@ def interaction_log(request: OrgRequest, account_id: int):  # type: ignore[no-un
     )
 
 
-def conversation_detail(request: OrgRequest, conversation_id: int):  # type: ignore[no-untyped-def]
-    conversation = get_conversation(request, conversation_id)
-    context = {
+def _conversation_context(request: OrgRequest, conversation: Conversation) -> dict[str, object]:
+    org = request.org
+    return {
         "conversation": conversation,
         "account": conversation.account,
-        "thread_messages": conversation_messages(org=request.org, conversation=conversation),
-        "commitments": open_commitments(org=request.org, conversation=conversation),
-        "related": related_conversations(org=request.org, conversation=conversation),
+        "thread_messages": conversation_messages(org=org, conversation=conversation),
+        "commitments": open_commitments(org=org, conversation=conversation),
         "log_form": LogInteractionForm(
-            org=request.org, account=conversation.account, conversation=conversation
+            org=org, account=conversation.account, conversation=conversation
         ),
     }
+
+
+def conversation_detail(request: OrgRequest, conversation_id: int):  # type: ignore[no-untyped-def]
+    conversation = get_conversation(request, conversation_id)
+    context = _conversation_context(request, conversation)
+    context["related"] = related_conversations(org=request.org, conversation=conversation)
     return render(request, "conversations/conversation_detail.html", context)
 
 
@@ -123,15 +128,7 @@ def conversation_log(request: OrgRequest, conversation_id: int):  # type: ignore
         return render(
             request,
             "conversations/_conversation_logged.html",
-            {
-                "conversation": conversation,
-                "account": conversation.account,
-                "thread_messages": conversation_messages(org=request.org, conversation=conversation),
-                "commitments": open_commitments(org=request.org, conversation=conversation),
-                "log_form": LogInteractionForm(
-                    org=request.org, account=conversation.account, conversation=conversation
-                ),
-            },
+            _conversation_context(request, conversation),
         )
     template = "conversations/_log_form.html" if request.htmx else "conversations/log_page.html"
     return render(

@@ -11,9 +11,7 @@ def staff_client(a, b, client):
     return client
 
 
-@pytest.mark.parametrize(
-    "model", [m for m in admin.site._registry], ids=lambda m: m._meta.label_lower
-)
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label_lower)
 def test_staff_see_every_organisations_rows_in_the_admin(model, staff_client, a, b):
     info = model._meta.app_label, model._meta.model_name
     response = staff_client.get(f"/admin/{info[0]}/{info[1]}/")
