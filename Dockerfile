@@ -9,6 +9,7 @@ COPY organisations ./organisations
 COPY accounts ./accounts
 COPY contacts ./contacts
 COPY conversations ./conversations
+COPY mail ./mail
 RUN pip install .
 COPY . .
 RUN SECRET_KEY=build-only-collectstatic DATABASE_URL=postgres://build@localhost/build \

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "accounts",
     "contacts",
     "conversations",
+    "mail",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
