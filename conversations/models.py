@@ -107,6 +107,9 @@ class Message(TenantModel):
     message_id = models.CharField(max_length=998, null=True, blank=True)  # noqa: DJ001
     in_reply_to = models.CharField(max_length=998, blank=True)
     references = models.TextField(blank=True)
+    # Why this is automated mail (auto-reply, list, bounce...), or "" when a person wrote it.
+    automated_reason = models.CharField(max_length=100, blank=True)
+    is_out_of_office = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -149,6 +152,10 @@ class Message(TenantModel):
             if not (p.member_id and p.member_id == self.sender_member_id)
             and not (p.contact_id and p.contact_id == self.sender_contact_id)
         ]
+
+    @property
+    def is_automated(self) -> bool:
+        return bool(self.automated_reason)
 
     @property
     def is_logged_interaction(self) -> bool:

@@ -91,26 +91,31 @@ def interaction_log(
         if text.strip()
     ]
     Commitment.objects.for_org(org).bulk_create(commitments)
-    _record_activity(org=org, conversation=conversation, message=message)
+    record_activity(org=org, conversation=conversation, message=message)
     return message
 
 
-def _record_activity(*, org: Organisation, conversation: Conversation, message: Message) -> None:
-    """Move the conversation's and account's clocks forward (never back) in single updates."""
+def record_activity(*, org: Organisation, conversation: Conversation, message: Message) -> None:
+    """Move the conversation's and account's clocks forward (never back) in single updates.
+
+    Automated mail (auto-replies, lists, bounces) is kept but is nobody's turn: it moves no clock.
+    """
     at = message.occurred_at
     two_way = message.is_logged_interaction
     updates: dict[str, object] = {
         "last_activity_at": Greatest(F("last_activity_at"), at),
         "message_count": F("message_count") + 1,
     }
-    if message.direction == Message.Direction.INBOUND or two_way:
+    human = not message.is_automated
+    if human and (message.direction == Message.Direction.INBOUND or two_way):
         updates["last_inbound_at"] = Greatest(F("last_inbound_at"), at)
-    if message.direction == Message.Direction.OUTBOUND or two_way:
+    if human and (message.direction == Message.Direction.OUTBOUND or two_way):
         updates["last_outbound_at"] = Greatest(F("last_outbound_at"), at)
     Conversation.objects.for_org(org).filter(pk=conversation.pk).update(**updates)
-    Account.objects.for_org(org).filter(pk=message.account_id).update(
-        last_interaction_at=Greatest(F("last_interaction_at"), at)
-    )
+    if human:
+        Account.objects.for_org(org).filter(pk=message.account_id).update(
+            last_interaction_at=Greatest(F("last_interaction_at"), at)
+        )
 
 
 def commitment_set_state(*, org: Organisation, commitment: Commitment, state: str) -> Commitment:

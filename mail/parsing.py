@@ -44,6 +44,11 @@ class Address:
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
 
+    @property
+    def local_part_is_role_account(self) -> bool:
+        """no-reply@, mailer-daemon@ and friends are not people to add as contacts."""
+        return bool(_NO_REPLY.match(self.address))
+
 
 @dataclass
 class Attachment:

@@ -1,0 +1,198 @@
+"""Email in: each message lands once, with the right people, direction, account and thread."""
+
+from __future__ import annotations
+
+from accounts.models import Account
+from contacts.models import Contact
+from conversations.models import Conversation, Message
+from mail.models import QuarantinedEmail, RawEmail, UnsortedEmail
+from mail.services import email_ingest
+from tests import factories
+
+
+def eml(
+    *,
+    sender: str,
+    to: str,
+    subject: str = "Pricing",
+    message_id: str,
+    date: str = "Tue, 03 Nov 2026 09:15:00 +0000",
+    body: str = "Hello there.",
+    extra: str = "",
+) -> bytes:
+    headers = (
+        f"From: {sender}\nTo: {to}\nSubject: {subject}\nMessage-ID: {message_id}\nDate: {date}\n"
+        + extra
+    )
+    return (headers.strip("\n") + "\n\n" + body + "\n").replace("\n", "\r\n").encode()
+
+
+def customer(a) -> str:
+    return a.contact.addresses.get().value
+
+
+def test_a_customers_email_lands_in_their_accounts_conversation_as_inbound(a):
+    raw = eml(sender=f"Ann <{customer(a)}>", to=a.sales.email, message_id="<m1@alpha>")
+    result = email_ingest(org=a.org, raw=raw)
+    message = result.message
+    assert result.outcome == "created"
+    assert (message.account, message.direction, message.sender_contact) == (
+        a.account, "inbound", a.contact,
+    )  # fmt: skip
+    assert message.conversation.subject == "Pricing"
+    assert {(p.address, p.role) for p in message.participants.all()} == {
+        (customer(a), "from"), (a.sales.email, "to"),
+    }  # fmt: skip
+    assert RawEmail.all_orgs.get(message=message).raw == raw
+    message.conversation.refresh_from_db()
+    assert message.conversation.last_inbound_at == message.occurred_at
+
+
+def test_mail_we_send_is_outbound_and_mail_among_ourselves_is_internal(a):
+    out = email_ingest(
+        org=a.org, raw=eml(sender=a.sales.email, to=customer(a), message_id="<o1@us>")
+    )
+    assert (out.message.direction, out.message.sender_member) == ("outbound", a.sales)
+    internal = email_ingest(
+        org=a.org,
+        raw=eml(sender=a.sales.email, to=a.admin.email, message_id="<i1@us>",
+                extra="In-Reply-To: <o1@us>\n"),
+    )  # fmt: skip
+    assert internal.message.direction == "internal"
+    assert internal.message.conversation == out.message.conversation
+
+
+def test_the_same_message_seen_twice_is_one_message(a):
+    raw = eml(sender=customer(a), to=a.sales.email, message_id="<twice@alpha>")
+    first = email_ingest(org=a.org, raw=raw)
+    # A colleague's mailbox has it too, with different Received headers.
+    second = email_ingest(org=a.org, raw=b"Received: from elsewhere\r\n" + raw)
+    again = email_ingest(org=a.org, raw=raw)
+    assert (second.outcome, again.outcome) == ("duplicate", "duplicate")
+    assert second.message == first.message == again.message
+    assert Message.all_orgs.filter(message_id="<twice@alpha>").count() == 1
+
+
+def test_a_new_person_at_a_known_domain_becomes_a_contact_there(a):
+    raw = eml(
+        sender=f'"Bea Novak" <bea@{a.domain.domain}>', to=a.sales.email, message_id="<new@alpha>"
+    )
+    result = email_ingest(org=a.org, raw=raw)
+    bea = Contact.objects.for_org(a.org).get(full_name="Bea Novak")
+    assert result.message.account == a.account and bea.account == a.account
+    assert result.message.sender_contact == bea
+
+
+def test_free_mail_never_matches_an_account_and_unknown_mail_waits_in_unsorted(a):
+    a.domain.domain = "gmail.com"  # even if someone managed to add it
+    a.domain.save()
+    result = email_ingest(
+        org=a.org, raw=eml(sender="stranger@gmail.com", to=a.sales.email, message_id="<u1@x>")
+    )
+    assert result.outcome == "unsorted"
+    waiting = UnsortedEmail.objects.for_org(a.org).get()
+    assert (waiting.sender, waiting.subject, waiting.state) == (
+        "stranger@gmail.com",
+        "Pricing",
+        "waiting",
+    )
+    assert not Message.objects.for_org(a.org).filter(message_id="<u1@x>").exists()
+    assert email_ingest(org=a.org, raw=eml(sender="stranger@gmail.com", to=a.sales.email,
+                                           message_id="<u1@x>")).outcome == "unsorted"  # fmt: skip
+    assert UnsortedEmail.objects.for_org(a.org).count() == 1
+
+
+def test_a_member_can_file_unsorted_mail_under_an_account(a):
+    raw = eml(sender="Zed <zed@gmail.com>", to=a.sales.email, message_id="<file-me@x>")
+    email_ingest(org=a.org, raw=raw)
+    filed = email_ingest(org=a.org, raw=raw, account=a.account)
+    assert filed.outcome == "created" and filed.message.account == a.account
+    assert filed.message.sender_contact.full_name == "Zed"
+
+
+def test_a_reply_threads_by_in_reply_to_then_references(a):
+    first = email_ingest(
+        org=a.org, raw=eml(sender=a.sales.email, to=customer(a), message_id="<t1@us>")
+    )
+    reply = email_ingest(
+        org=a.org,
+        raw=eml(sender=customer(a), to=a.sales.email, subject="Re: Pricing (revised)",
+                message_id="<t2@alpha>", extra="In-Reply-To: <t1@us>\n"),
+    )  # fmt: skip
+    only_refs = email_ingest(
+        org=a.org,
+        raw=eml(sender=customer(a), to=a.sales.email, subject="Another subject entirely",
+                message_id="<t3@alpha>", extra="References: <unknown@x> <t2@alpha>\n"),
+    )  # fmt: skip
+    conversation = first.message.conversation
+    assert reply.message.conversation == conversation, "an edited subject still threads"
+    assert only_refs.message.conversation == conversation
+    assert conversation.messages.count() == 3
+
+
+def test_an_outlook_reply_without_references_threads_by_subject_and_people(a):
+    first = email_ingest(
+        org=a.org,
+        raw=eml(sender=a.sales.email, to=customer(a), subject="Q1 rollout", message_id="<s1@us>"),
+    )
+    reply = email_ingest(
+        org=a.org,
+        raw=eml(sender=customer(a), to=a.sales.email, subject="AW: RE[2]: Q1 rollout",
+                message_id="<s2@alpha>", date="Wed, 04 Nov 2026 10:00:00 +0100"),
+    )  # fmt: skip
+    stranger_same_subject = email_ingest(
+        org=a.org,
+        raw=eml(sender=f"other@{a.domain.domain}", to="someone-else@us.example",
+                subject="Re: Q1 rollout", message_id="<s3@alpha>"),
+    )  # fmt: skip
+    assert reply.message.conversation == first.message.conversation
+    assert stranger_same_subject.message.conversation != first.message.conversation
+
+
+def test_a_reply_token_in_our_message_ids_finds_the_conversation(a):
+    token = f"<tl.c{a.conversation.pk}.k3j4h5@threadline.example>"
+    result = email_ingest(
+        org=a.org,
+        raw=eml(sender=customer(a), to=a.sales.email, subject="Totally new",
+                message_id="<r1@alpha>", extra=f"In-Reply-To: {token}\n"),
+    )  # fmt: skip
+    assert result.message.conversation == a.conversation
+
+
+def test_automated_mail_is_kept_but_moves_no_ones_clock(a):
+    conversation = Conversation.objects.for_org(a.org).get()
+    before = conversation.last_inbound_at, Account.objects.for_org(a.org).get().last_interaction_at
+    result = email_ingest(
+        org=a.org,
+        raw=eml(sender=customer(a), to=a.sales.email, subject="Automatic reply: renewal",
+                message_id="<ooo@alpha>", extra=f"In-Reply-To: {a.message.message_id or '<none>'}\n"
+                "Auto-Submitted: auto-replied\n"),
+    )  # fmt: skip
+    assert result.message.is_automated and result.message.is_out_of_office
+    conversation = result.message.conversation
+    conversation.refresh_from_db()
+    assert conversation.last_inbound_at in {None, before[0]}
+    assert (
+        Account.objects.for_org(result.message.organisation)
+        .get(pk=result.message.account_id)
+        .last_interaction_at
+        == before[1]
+    )
+
+
+def test_bytes_that_are_not_mail_are_quarantined_with_the_reason(a):
+    result = email_ingest(org=a.org, raw=b"garbage without headers", source="INBOX uid 7")
+    assert result.outcome == "quarantined"
+    kept = QuarantinedEmail.objects.for_org(a.org).get()
+    assert kept.raw == b"garbage without headers" and "no sender" in kept.reason
+    assert kept.source == "INBOX uid 7"
+
+
+def test_ingestion_in_one_organisation_never_touches_another(a, b):
+    # B knows this customer's domain too; A's ingestion files under A's account only.
+    factories.AccountDomainFactory(organisation=b.org, account=b.account, domain=a.domain.domain)
+    result = email_ingest(
+        org=a.org, raw=eml(sender=f"x@{a.domain.domain}", to=a.sales.email, message_id="<iso@x>")
+    )
+    assert result.message.account == a.account
+    assert not Message.objects.for_org(b.org).filter(message_id="<iso@x>").exists()
