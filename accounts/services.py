@@ -19,7 +19,8 @@ def account_save(
     else:
         for name, value in fields.items():
             setattr(account, name, value)
-        account.save()
+        # Only what the form changed: last_interaction_at moves under us as people log things.
+        account.save(update_fields=list(fields))
     wanted = set(domains)
     AccountDomain.objects.for_org(org).filter(account=account).exclude(domain__in=wanted).delete()
     existing = set(

@@ -46,27 +46,35 @@ class ContactForm(forms.ModelForm):
             )
 
     def clean_email(self) -> list[str]:
-        emails = [e.strip() for e in (self.cleaned_data.get("email") or "").split(",") if e.strip()]
-        for email in emails:
+        raw = [e.strip() for e in (self.cleaned_data.get("email") or "").split(",") if e.strip()]
+        emails: dict[str, str] = {}  # normalised -> as typed; the first spelling wins
+        for email in raw:
+            if len(email) > 254:
+                raise forms.ValidationError(f"“{email[:40]}…” is longer than an address can be.")
             try:
                 validate_email(email)
             except forms.ValidationError:
                 raise forms.ValidationError(f"“{email}” is not an email address.") from None
-        unique = {normalise_address(ContactAddress.Kind.EMAIL, e): e for e in reversed(emails)}
-        emails = [e for e in emails if e in unique.values()]
-        normalised = list(unique)
+            emails.setdefault(normalise_address(ContactAddress.Kind.EMAIL, email), email)
+        self._ensure_not_taken(ContactAddress.Kind.EMAIL, list(emails))
+        return list(emails.values())
+
+    def _ensure_not_taken(self, kind: str, normalised: list[str]) -> None:
         taken = ContactAddress.objects.for_org(self.org).filter(
-            kind=ContactAddress.Kind.EMAIL, normalised__in=normalised
+            kind=kind, normalised__in=normalised
         )
         if self.instance.pk:
             taken = taken.exclude(contact=self.instance)
         clash = taken.select_related("contact").first()
         if clash:
             raise forms.ValidationError(f"{clash.value} already belongs to {clash.contact}.")
-        return emails
 
     def clean_phone(self) -> str:
         phone = (self.cleaned_data.get("phone") or "").strip()
-        if phone and len(normalise_address(ContactAddress.Kind.PHONE, phone).lstrip("+")) < 5:
+        if not phone:
+            return phone
+        normalised = normalise_address(ContactAddress.Kind.PHONE, phone)
+        if len(normalised.lstrip("+")) < 5:
             raise forms.ValidationError("Enter a phone number with at least five digits.")
+        self._ensure_not_taken(ContactAddress.Kind.PHONE, [normalised])
         return phone

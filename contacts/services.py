@@ -23,7 +23,7 @@ def contact_save(
     else:
         for name, value in fields.items():
             setattr(contact, name, value)
-        contact.save()
+        contact.save(update_fields=list(fields))
     ContactAddress.objects.for_org(org).filter(contact=contact).delete()
     wanted = [(ContactAddress.Kind.EMAIL, email) for email in emails]
     if phone:

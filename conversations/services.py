@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Greatest
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from accounts.models import Account
@@ -104,6 +104,7 @@ def record_activity(*, org: Organisation, conversation: Conversation, message: M
     two_way = message.is_logged_interaction
     updates: dict[str, object] = {
         "last_activity_at": Greatest(F("last_activity_at"), at),
+        "started_at": Least(F("started_at"), at),
         "message_count": F("message_count") + 1,
     }
     human = not message.is_automated

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from psycopg import sql
 
@@ -24,8 +25,11 @@ def assume_app_role(sender: Any, connection: Any, **kwargs: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         if cursor.fetchone() is None:
-            # Before the first migrate there is no app role yet; migrate creates it.
-            return
+            # Running as the owner would switch row-level security off: refuse instead.
+            raise ImproperlyConfigured(
+                f"The database role {role!r} does not exist yet: run `manage.py migrate` "
+                "(it creates it), or set DATABASE_APP_ROLE."
+            )
         cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
 
 
@@ -71,8 +75,8 @@ def grant_app_role() -> None:
         cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
         cursor.execute(
             sql.SQL(
-                "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES "
-                "ON ALL TABLES IN SCHEMA public TO {}"
+                # No TRUNCATE: row-level security does not apply to it.
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}"
             ).format(ident)
         )
         cursor.execute(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
@@ -27,11 +28,17 @@ class TenantMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.org = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        # Entered in process_view; left only once the response (templates included) is made.
+        request._tenancy_contexts = ExitStack()  # type: ignore[attr-defined]
+        try:
+            return self.get_response(request)
+        finally:
+            request._tenancy_contexts.close()  # type: ignore[attr-defined]
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
     ) -> HttpResponse | None:
+        contexts: ExitStack = request._tenancy_contexts  # type: ignore[attr-defined]
         slug = kwargs.pop("org_slug", None)
         if slug is not None:
             if not request.user.is_authenticated:
@@ -45,16 +52,17 @@ class TenantMiddleware:
                 raise Http404("No such organisation")
             request.org = membership.organisation  # type: ignore[attr-defined]
             request.membership = membership  # type: ignore[attr-defined]
+            contexts.enter_context(org_context(membership.organisation))
             # Times show in the organisation's own time zone.
-            with (
-                org_context(membership.organisation),
-                timezone.override(_zone(membership.organisation.time_zone)),
-            ):
-                return view(request, *args, **kwargs)
-        if request.path.startswith("/admin/") and request.user.is_staff:
-            with all_orgs_context():
-                return view(request, *args, **kwargs)
+            contexts.enter_context(timezone.override(_zone(membership.organisation.time_zone)))
+        elif _is_admin(request) and request.user.is_staff:
+            contexts.enter_context(all_orgs_context())
         return None
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    match = request.resolver_match
+    return match is not None and match.namespace == "admin"
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:

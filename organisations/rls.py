@@ -43,16 +43,10 @@ def apply_row_level_security() -> None:
     with connection.cursor() as cursor:
         for model in _existing_tenant_models():
             table = model._meta.db_table
-            cursor.execute(
-                "SELECT 1 FROM pg_policies WHERE tablename = %s AND policyname = %s",
-                [table, POLICY_NAME],
-            )
-            if cursor.fetchone() is None:
-                cursor.execute(
-                    sql.SQL(_POLICY_SQL).format(
-                        policy=sql.Identifier(POLICY_NAME), table=sql.Identifier(table)
-                    )
-                )
+            # Dropped and created again, so a changed policy reaches existing databases.
+            names = {"policy": sql.Identifier(POLICY_NAME), "table": sql.Identifier(table)}
+            cursor.execute(sql.SQL("DROP POLICY IF EXISTS {policy} ON {table}").format(**names))
+            cursor.execute(sql.SQL(_POLICY_SQL).format(**names))
             cursor.execute(
                 sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(sql.Identifier(table))
             )

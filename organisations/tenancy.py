@@ -99,9 +99,13 @@ def tenant_models() -> list[type[TenantModel]]:
     return [m for m in apps.get_models() if issubclass(m, TenantModel)]
 
 
-def _read_setting(cursor: Any, name: str) -> str:
-    cursor.execute("SELECT current_setting(%s, true)", [name])
-    return cursor.fetchone()[0] or ""
+def _read_settings(cursor: Any) -> tuple[str, str]:
+    cursor.execute(
+        "SELECT current_setting(%s, true), current_setting(%s, true)",
+        [ORG_SETTING, ALL_ORGS_SETTING],
+    )
+    org_id, all_orgs = cursor.fetchone()
+    return org_id or "", all_orgs or ""
 
 
 def _set_setting(cursor: Any, name: str, value: str) -> None:
@@ -113,7 +117,7 @@ def org_context(org: Organisation | int) -> Iterator[None]:
     """Let the database show this organisation's rows (and only those) inside the block."""
     org_id = org if isinstance(org, int) else org.pk
     with connection.cursor() as cursor:
-        previous = _read_setting(cursor, ORG_SETTING), _read_setting(cursor, ALL_ORGS_SETTING)
+        previous = _read_settings(cursor)
         cursor.execute(
             "SELECT set_config(%s, %s, false), set_config(%s, '', false)",
             [ORG_SETTING, str(org_id), ALL_ORGS_SETTING],
@@ -125,10 +129,25 @@ def org_context(org: Organisation | int) -> Iterator[None]:
 
 
 @contextmanager
+def no_org_context() -> Iterator[None]:
+    """Neither an organisation nor the escape hatch: the database shows no tenant rows."""
+    with connection.cursor() as cursor:
+        previous = _read_settings(cursor)
+        cursor.execute(
+            "SELECT set_config(%s, '', false), set_config(%s, '', false)",
+            [ORG_SETTING, ALL_ORGS_SETTING],
+        )
+    try:
+        yield
+    finally:
+        _restore(previous)
+
+
+@contextmanager
 def all_orgs_context() -> Iterator[None]:
     """Escape hatch for admin and system jobs that span organisations."""
     with connection.cursor() as cursor:
-        previous = _read_setting(cursor, ORG_SETTING), _read_setting(cursor, ALL_ORGS_SETTING)
+        previous = _read_settings(cursor)
         _set_setting(cursor, ALL_ORGS_SETTING, "on")
     try:
         yield

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from organisations.models import Role
-from organisations.tenancy import all_orgs_context
+from organisations.tenancy import all_orgs_context, no_org_context
 from tests import factories
 
 
@@ -41,6 +42,26 @@ def _test_code_sees_all_orgs(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     with all_orgs_context():
         yield
+
+
+# The test client resets the database context around each request: that costs 3 queries.
+CLIENT_QUERIES = 3
+
+
+class TenantClient(Client):
+    """A test client whose requests start with no database context, as in production.
+
+    Test code sees every organisation (to check what changed); requests must not inherit that.
+    """
+
+    def request(self, **request: Any) -> Any:
+        with no_org_context():
+            return super().request(**request)
+
+
+@pytest.fixture
+def client() -> TenantClient:
+    return TenantClient()
 
 
 class Cast:
@@ -77,7 +98,7 @@ class Cast:
         )
 
     def client(self, user: object | None = None) -> Client:
-        client = Client()
+        client = TenantClient()
         client.force_login(user or self.sales)  # type: ignore[arg-type]
         return client
 

@@ -59,3 +59,20 @@ def test_contact_page_shows_the_conversations_they_took_part_in(a):
     Participant.all_orgs.create(organisation=a.org, message=a.message, contact=a.contact)
     html = a.client().get(f"/o/{a.org.slug}/contacts/{a.contact.pk}/").content.decode()
     assert a.message.body_text in html and a.conversation.subject in html
+
+
+def test_repeated_long_or_shared_addresses_are_field_errors_not_crashes(a):
+    url = f"/o/{a.org.slug}/accounts/{a.account.pk}/contacts/new/"
+    base = {"account": a.account.pk, "level": "unknown", "buying_influence": "none"}
+    twice = a.client().post(
+        url, base | {"full_name": "Dup", "email": "dup@x.example, DUP@x.example"}
+    )
+    assert twice.status_code == 302
+    dup = Contact.objects.for_org(a.org).get(full_name="Dup")
+    assert [x.value for x in dup.addresses.all()] == ["dup@x.example"]
+    too_long = "a" * 64 + "@" + "b" * 250 + ".com"
+    long = a.client().post(url, base | {"full_name": "Long", "email": too_long})
+    assert long.status_code == 422 and "longer than an address can be" in long.content.decode()
+    a.client().post(url, base | {"full_name": "First", "phone": "+44 20 7946 0000"})
+    shared = a.client().post(url, base | {"full_name": "Second", "phone": "+442079460000"})
+    assert shared.status_code == 422 and "already belongs to First" in shared.content.decode()

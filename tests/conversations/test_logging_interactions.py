@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from conversations.models import Commitment, Conversation, Message, Participant
+from tests.conftest import CLIENT_QUERIES
 
 
 def log(client, cast, **fields):
@@ -51,13 +52,20 @@ def test_a_call_counts_as_a_two_way_exchange_and_moves_the_clocks(a):
 def test_a_note_is_internal_and_an_older_entry_does_not_move_clocks_back(a):
     log(a.client(), a, subject="Fresh", kind="call", occurred_at="2026-11-20T10:00")
     conversation = Conversation.objects.for_org(a.org).get(subject="Fresh")
-    log(a.client(), a, conversation=conversation.pk, kind="note", occurred_at="2026-11-01T10:00")
+    log(a.client(), a, conversation=conversation.pk, kind="note", occurred_at="2026-11-21T10:00")
+    log(a.client(), a, conversation=conversation.pk, kind="call", occurred_at="2026-11-01T10:00")
     note = Message.objects.for_org(a.org).get(kind="note")
     assert note.direction == "internal"
     conversation.refresh_from_db()
-    assert conversation.last_activity_at == dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
-    assert conversation.last_inbound_at == dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
-    assert conversation.message_count == 2
+
+    def nov(day: int) -> dt.datetime:
+        return dt.datetime(2026, 11, day, 10, tzinfo=dt.UTC)
+
+    assert conversation.last_activity_at == nov(21), "the note is activity"
+    assert conversation.last_inbound_at == nov(20), "a note is nobody's turn; the old call is older"
+    assert conversation.started_at == nov(1), "an older entry moves the start back"
+    assert conversation.message_count == 3
+    assert Account.objects.for_org(a.org).get().last_interaction_at == nov(21)
 
 
 def test_invalid_log_shows_field_errors_and_changes_nothing(a):
@@ -107,7 +115,7 @@ def test_conversation_page_shows_messages_in_order_with_promises(a, django_asser
     client = a.client()
     url = f"/o/{a.org.slug}/conversations/{a.conversation.pk}/"
     client.get(url)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(16 + CLIENT_QUERIES):
         html = client.get(url).content.decode()
     assert html.index("Earlier internal note") < html.index(a.message.body_text)
     assert 'class="flash"' not in html, "messages of the thread are not flash messages"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from conversations.models import Message
 from tests.conftest import Cast
 
 
@@ -67,7 +68,7 @@ def test_a_member_of_a_gets_404_under_bs_slug(pattern, a, b):
 
 @pytest.mark.parametrize("pattern", org_patterns(), ids=lambda p: p.name)
 def test_anonymous_visitors_are_sent_to_log_in(pattern, a):
-    from django.test import Client
+    from tests.conftest import TenantClient as Client
 
     response = Client().get(url_for(pattern, a.org.slug, ids_of(a)))
     assert response.status_code == 302
@@ -99,13 +100,25 @@ def test_lists_and_pages_show_none_of_bs_rows(a, b):
     assert a.account.name in search and b.account.name not in search
 
 
-def test_a_posted_id_from_another_organisation_is_refused(a, b):
-    # Choices are scoped: B's contact and conversation are not valid choices on A's account.
-    client = a.client()
-    response = client.post(
-        f"/o/{a.org.slug}/accounts/{a.account.pk}/log/",
-        {"kind": "call", "body": "Hello", "occurred_at": "2026-01-05T10:00",
-         "contacts": [b.contact.pk], "conversation": b.conversation.pk},
-    )  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "value_of", "error"),
+    [
+        ("contacts", lambda b: [b.contact.pk], "is not one of the available choices"),
+        ("conversation", lambda b: b.conversation.pk, "is not one of the available choices"),
+    ],
+)
+def test_a_posted_id_from_another_organisation_is_refused(field, value_of, error, a, b):
+    data = {"kind": "call", "body": "Hello", "occurred_at": "2026-01-05T10:00", field: value_of(b)}
+    response = a.client().post(f"/o/{a.org.slug}/accounts/{a.account.pk}/log/", data)
     assert response.status_code == 422
-    assert b.message.conversation.messages.count() == 1
+    assert error in response.content.decode()
+    assert not Message.all_orgs.filter(body_text="Hello").exists()
+
+
+def test_an_owner_from_another_organisation_is_refused(a, b):
+    response = a.client().post(
+        f"/o/{a.org.slug}/accounts/{a.account.pk}/edit/", {"name": "X", "owner": b.sales.pk}
+    )
+    assert response.status_code == 422
+    a.account.refresh_from_db()
+    assert a.account.owner == a.sales

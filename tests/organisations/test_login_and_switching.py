@@ -1,6 +1,5 @@
-from django.test import Client
-
 from tests import factories
+from tests.conftest import TenantClient as Client
 from tests.factories import PASSWORD
 
 

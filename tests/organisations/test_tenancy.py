@@ -7,7 +7,7 @@ from accounts.models import Account
 from contacts.models import Contact
 from conversations.models import Message
 from organisations.rls import POLICY_NAME
-from organisations.tenancy import UnscopedQueryError, org_context, tenant_models
+from organisations.tenancy import UnscopedQueryError, no_org_context, org_context, tenant_models
 from tests import factories
 
 
@@ -67,7 +67,7 @@ def test_the_database_shows_one_organisation_even_to_raw_sql(a, b):
 
 
 def test_without_an_organisation_context_the_database_shows_nothing(a):
-    with org_context(0), connection.cursor() as cursor:
+    with no_org_context(), connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM conversations_message")
         assert cursor.fetchone()[0] == 0
 
@@ -103,3 +103,12 @@ def test_composite_unique_constraints_include_the_organisation(a, b):
         factories.MessageFactory(
             organisation=a.org, conversation=a.conversation, message_id="<x@y>"
         )
+
+
+def test_the_app_role_cannot_truncate_tables_which_row_level_security_would_not_stop(a):
+    with (
+        pytest.raises(ProgrammingError, match="permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE conversations_message CASCADE")
