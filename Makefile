@@ -20,7 +20,7 @@ run: $(STAMP)
 # Debian packages the tests drive for real: Chromium (browser tests) and docker-compose
 # (compose file check). Installed when missing and we may; otherwise those tests say why they skip.
 system-packages:
-	@bin/ensure-debian-packages chromium docker-compose
+	@bin/ensure-debian-packages chromium docker-compose dovecot-imapd
 
 lint: $(STAMP)
 	$(BIN)/ruff check . bin/smoke-embedded

@@ -83,3 +83,71 @@ class UnsortedEmail(TenantModel):
                 name="unsorted_waiting",
             ),
         ]
+
+
+class Mailbox(TenantModel):
+    """A member's mailbox that Threadline reads over IMAP: INBOX and Sent, and any others chosen."""
+
+    class Security(models.TextChoices):
+        SSL = "ssl", "TLS (implicit, usually port 993)"
+        STARTTLS = "starttls", "STARTTLS (usually port 143)"
+        NONE = "none", "None (only for servers on this machine)"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailboxes"
+    )
+    email_address = models.EmailField()
+    host = models.CharField(max_length=253)
+    port = models.PositiveIntegerField(default=993)
+    security = models.CharField(max_length=8, choices=Security.choices, default=Security.SSL)
+    username = models.CharField(max_length=254)
+    secret = models.TextField(help_text="The password, encrypted; never shown again.")
+    extra_folders = models.JSONField(default=list, blank=True)
+    history_days = models.PositiveIntegerField(
+        default=90, help_text="How far back to import on first connect."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # A sync holds the lease; a stale holder's writes check the token and fail.
+    lease_token = models.UUIDField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    messages_imported = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "owner", "email_address"], name="mailbox_unique_per_owner"
+            ),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["organisation", "owner"], name="mailbox_org_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email_address
+
+
+class MailboxFolder(TenantModel):
+    """The sync cursor of one folder: UIDVALIDITY and the highest UID already stored."""
+
+    class Role(models.TextChoices):
+        INBOX = "inbox", "Inbox"
+        SENT = "sent", "Sent"
+        OTHER = "other", "Other"
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="folders")
+    name = models.CharField(max_length=500)
+    role = models.CharField(max_length=8, choices=Role.choices)
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "mailbox", "name"], name="mailbox_folder_unique"
+            ),
+        ]

@@ -11,6 +11,10 @@ app.autodiscover_tasks()
 
 # The whole beat schedule, in one place.
 app.conf.beat_schedule = {
+    "sync-due-mailboxes": {
+        "task": "mail.tasks.sync_due_mailboxes",
+        "schedule": 60.0,
+    },
     "refresh-account-activity": {
         "task": "accounts.tasks.refresh_all_account_activity",
         "schedule": crontab(minute=17),

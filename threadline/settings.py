@@ -164,6 +164,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# Mailbox passwords are encrypted with this Fernet key (derived from SECRET_KEY when unset).
+MAILBOX_SECRET_KEY = env_str("MAILBOX_SECRET_KEY")
+MAIL_SYNC_BATCH = env_int("MAIL_SYNC_BATCH", 200)
+MAIL_SYNC_INTERVAL_SECONDS = env_int("MAIL_SYNC_INTERVAL_SECONDS", 60)
+
 # Demo seed: only `seed_demo` creates the demo login, and it refuses unless this is on.
 THREADLINE_DEMO = env_bool("THREADLINE_DEMO", default=DEBUG)
 

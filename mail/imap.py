@@ -1,0 +1,134 @@
+"""A small IMAP client over imaplib, with errors people can act on."""
+
+from __future__ import annotations
+
+import imaplib
+import re
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date
+
+TIMEOUT_SECONDS = 30
+_LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\)\s+(?P<delim>"[^"]*"|NIL)\s+(?P<name>.+)$')
+_UID = re.compile(rb"UID (\d+)")
+SENT_FALLBACK_NAMES = ("Sent", "Sent Items", "Sent Messages", "INBOX.Sent", "[Gmail]/Sent Mail")
+
+
+class MailboxError(Exception):
+    """Connecting or reading failed; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Folder:
+    name: str
+    flags: frozenset[str]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ImapSession:
+    def __init__(self, connection: imaplib.IMAP4) -> None:
+        self.connection = connection
+
+    def folders(self) -> list[Folder]:
+        status, lines = self.connection.list()
+        if status != "OK":
+            raise MailboxError("the server would not list its folders")
+        found = []
+        for line in lines:
+            if not isinstance(line, bytes):
+                continue
+            match = _LIST_LINE.match(line)
+            if match:
+                name = match.group("name").decode("utf-8", "replace").strip()
+                if name.startswith('"') and name.endswith('"'):
+                    name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+                flags = frozenset(match.group("flags").decode().split())
+                found.append(Folder(name=name, flags=flags))
+        return found
+
+    def sent_folder(self) -> str | None:
+        folders = self.folders()
+        for folder in folders:
+            if "\\Sent" in folder.flags:
+                return folder.name
+        names = {f.name.lower(): f.name for f in folders}
+        return next((names[n.lower()] for n in SENT_FALLBACK_NAMES if n.lower() in names), None)
+
+    def select(self, name: str) -> int:
+        """Open a folder read-only and return its UIDVALIDITY."""
+        status, data = self.connection.select(_quote(name), readonly=True)
+        if status != "OK":
+            raise MailboxError(f"the folder “{name}” is missing on the server")
+        _, values = self.connection.response("UIDVALIDITY")
+        if not values or values[0] is None:
+            raise MailboxError(f"the server gave no UIDVALIDITY for “{name}”")
+        return int(values[0])
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        status, data = self.connection.uid("SEARCH", None, "UID", f"{last_uid + 1}:*")  # type: ignore[arg-type]
+        return self._uids(status, data, lambda uid: uid > last_uid)
+
+    def uids_since(self, day: date) -> list[int]:
+        status, data = self.connection.uid("SEARCH", None, "SINCE", day.strftime("%d-%b-%Y"))  # type: ignore[arg-type]
+        return self._uids(status, data, lambda uid: True)
+
+    @staticmethod
+    def _uids(status: str, data: list, keep) -> list[int]:  # type: ignore[type-arg, no-untyped-def]
+        if status != "OK":
+            raise MailboxError("the server refused to search the folder")
+        # `UID SEARCH UID n:*` answers with the highest UID even when it is below n: filter.
+        return sorted(uid for uid in (int(u) for u in (data[0] or b"").split()) if keep(uid))
+
+    def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes]]:
+        status, data = self.connection.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
+        if status != "OK":
+            raise MailboxError("the server refused to send the messages")
+        for item in data:
+            if isinstance(item, tuple) and len(item) == 2:
+                uid = _UID.search(item[0])
+                if uid:
+                    yield int(uid.group(1)), item[1]
+
+
+@contextmanager
+def imap_session(
+    *, host: str, port: int, security: str, username: str, password: str
+) -> Iterator[ImapSession]:
+    context = ssl.create_default_context()
+    try:
+        if security == "ssl":
+            connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                host, port, ssl_context=context, timeout=TIMEOUT_SECONDS
+            )
+        else:
+            connection = imaplib.IMAP4(host, port, timeout=TIMEOUT_SECONDS)
+            if security == "starttls":
+                connection.starttls(ssl_context=context)
+    except ssl.SSLError as error:
+        raise MailboxError(f"TLS failed with {host}:{port}: {error.reason or error}") from error
+    except TimeoutError as error:
+        raise MailboxError(f"{host}:{port} did not answer in {TIMEOUT_SECONDS} s") from error
+    except socket.gaierror as error:
+        raise MailboxError(f"the host name {host} could not be found") from error
+    except OSError as error:
+        raise MailboxError(f"cannot reach {host}:{port} ({error.strerror or error})") from error
+    except imaplib.IMAP4.error as error:
+        raise MailboxError(f"{host}:{port} does not speak IMAP as expected: {error}") from error
+    try:
+        try:
+            connection.login(username, password)
+        except imaplib.IMAP4.error as error:
+            raise MailboxError(
+                "the server refused the username or password"
+                + (" (it may need an app password)" if "AUTHENTICATIONFAILED" in str(error) else "")
+            ) from error
+        yield ImapSession(connection)
+    finally:
+        with suppress(imaplib.IMAP4.error, OSError):
+            connection.logout()

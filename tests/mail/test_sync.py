@@ -1,0 +1,217 @@
+"""IMAP sync against a real Dovecot: once, in order, from INBOX and Sent, whatever happens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from conversations.models import Message
+from mail.models import Mailbox, MailboxFolder
+from mail.secrets import encrypt_secret
+from mail.sync import LeaseLost, _advance, claim_lease, mailbox_sync
+from tests.mail.conftest import PASSWORD
+
+
+def eml(n: int, *, sender: str, to: str, subject: str = "Rollout", extra: str = "") -> bytes:
+    headers = (
+        f"From: {sender}\nTo: {to}\nSubject: {subject} {n}\nMessage-ID: <sync-{n}-{sender}>\n"
+        f"Date: Mon, 16 Nov 2026 10:{n % 60:02d}:00 +0000\n{extra}"
+    )
+    return (headers + "\nBody " + str(n) + "\n").replace("\n", "\r\n").encode()
+
+
+@pytest.fixture
+def mailbox_of(dovecot, a):
+    def make(owner=None, username=None, **fields):
+        owner = owner or a.sales
+        username = username or dovecot.new_user()
+        settings = {"host": dovecot.host, "port": dovecot.port, "security": "none"} | fields
+        return Mailbox.all_orgs.create(
+            organisation=a.org, owner=owner, email_address=owner.email, username=username,
+            secret=encrypt_secret(PASSWORD), **settings,
+        )  # fmt: skip
+
+    return make
+
+
+def customer(a) -> str:
+    return a.contact.addresses.get().value
+
+
+def test_first_sync_imports_the_history_window_and_later_syncs_only_new_mail(
+    dovecot, a, mailbox_of
+):
+    mailbox = mailbox_of(history_days=90)
+    old = timezone.now() - timedelta(days=200)
+    dovecot.append(
+        mailbox.username, "INBOX", eml(1, sender=customer(a), to=a.sales.email), when=old
+    )
+    for n in (2, 3):
+        dovecot.append(mailbox.username, "INBOX", eml(n, sender=customer(a), to=a.sales.email))
+
+    first = mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    assert (first.outcome, first.created) == ("synced", 2)
+    subjects = set(
+        Message.objects.for_org(a.org).filter(kind="email").values_list("subject", flat=True)
+    )
+    assert subjects == {"Rollout 2", "Rollout 3"}, "the 200-day-old message is outside the window"
+
+    dovecot.append(mailbox.username, "INBOX", eml(4, sender=customer(a), to=a.sales.email))
+    second = mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    assert (second.created, second.duplicates) == (1, 0), "only the new message is fetched"
+    assert mailbox_sync(org=a.org, mailbox_id=mailbox.pk).created == 0
+    mailbox.refresh_from_db()
+    assert mailbox.messages_imported == 3 and mailbox.last_error == ""
+    assert mailbox.last_success_at is not None and mailbox.lease_token is None
+    inbox = MailboxFolder.objects.for_org(a.org).get(mailbox=mailbox, name="INBOX")
+    assert inbox.last_uid == 4
+
+
+def test_mail_sent_from_any_client_comes_in_from_the_sent_folder(dovecot, a, mailbox_of):
+    mailbox = mailbox_of()
+    dovecot.append(mailbox.username, "Sent", eml(1, sender=a.sales.email, to=customer(a)))
+    report = mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    assert report.folders == {"Sent": 1}
+    message = Message.objects.for_org(a.org).get(subject="Rollout 1")
+    assert (message.direction, message.sender_member, message.account) == (
+        "outbound",
+        a.sales,
+        a.account,
+    )
+    roles = set(
+        MailboxFolder.objects.for_org(a.org).filter(mailbox=mailbox).values_list("role", flat=True)
+    )
+    assert roles == {"inbox", "sent"}
+
+
+def test_the_same_message_in_two_colleagues_mailboxes_is_one_message(dovecot, a, mailbox_of):
+    alice, bob = mailbox_of(owner=a.sales), mailbox_of(owner=a.admin)
+    raw = eml(1, sender=customer(a), to=f"{a.sales.email}, {a.admin.email}")
+    dovecot.append(alice.username, "INBOX", raw)
+    dovecot.append(bob.username, "INBOX", raw)
+    assert mailbox_sync(org=a.org, mailbox_id=alice.pk).created == 1
+    report = mailbox_sync(org=a.org, mailbox_id=bob.pk)
+    assert (report.created, report.duplicates) == (0, 1)
+    assert Message.objects.for_org(a.org).filter(subject="Rollout 1").count() == 1
+
+
+def test_a_new_uidvalidity_resyncs_the_folder_without_duplicates(dovecot, a, mailbox_of):
+    mailbox = mailbox_of()
+    for n in (1, 2):
+        dovecot.append(mailbox.username, "INBOX", eml(n, sender=customer(a), to=a.sales.email))
+    mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    dovecot.set_uidvalidity(mailbox.username, "INBOX", 4242)
+    dovecot.append(mailbox.username, "INBOX", eml(3, sender=customer(a), to=a.sales.email))
+    report = mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    assert (report.created, report.duplicates) == (1, 2)
+    inbox = MailboxFolder.objects.for_org(a.org).get(mailbox=mailbox, name="INBOX")
+    assert inbox.uidvalidity == 4242
+    assert Message.objects.for_org(a.org).filter(kind="email").count() == 3
+
+
+def test_a_second_sync_of_the_same_mailbox_waits_its_turn(dovecot, a, mailbox_of):
+    mailbox = mailbox_of()
+    dovecot.append(mailbox.username, "INBOX", eml(1, sender=customer(a), to=a.sales.email))
+    assert claim_lease(org=a.org, mailbox_id=mailbox.pk) is not None  # a sync in progress
+    assert mailbox_sync(org=a.org, mailbox_id=mailbox.pk).outcome == "busy"
+    assert not Message.objects.for_org(a.org).filter(kind="email").exists()
+    Mailbox.all_orgs.filter(pk=mailbox.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+    assert mailbox_sync(org=a.org, mailbox_id=mailbox.pk).created == 1, "an expired lease is free"
+
+
+def test_a_sync_that_lost_its_lease_cannot_move_the_cursor(a, mailbox_of):
+    mailbox = mailbox_of()
+    stale = claim_lease(org=a.org, mailbox_id=mailbox.pk)
+    assert stale is not None
+    Mailbox.all_orgs.filter(pk=mailbox.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+    assert claim_lease(org=a.org, mailbox_id=mailbox.pk) is not None  # another worker took over
+    folder = MailboxFolder.all_orgs.create(
+        organisation=a.org, mailbox=mailbox, name="INBOX", role="inbox"
+    )
+    with pytest.raises(LeaseLost):
+        _advance(a.org, mailbox, folder, stale, 1, 99)
+    folder.refresh_from_db()
+    assert folder.last_uid == 0
+
+
+def test_a_wrong_password_is_reported_on_the_mailbox(dovecot, a, mailbox_of):
+    mailbox = mailbox_of()
+    Mailbox.all_orgs.filter(pk=mailbox.pk).update(secret=encrypt_secret("not-the-password"))
+    report = mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    assert report.outcome == "failed"
+    assert "refused the username or password" in report.error
+    mailbox.refresh_from_db()
+    assert "refused the username or password" in mailbox.last_error
+    assert mailbox.lease_token is None, "a failed sync lets the next one try"
+
+
+def test_an_unreachable_host_is_reported_on_the_mailbox(a, mailbox_of):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    mailbox = mailbox_of(port=closed_port)
+    report = mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    assert report.outcome == "failed" and f"cannot reach 127.0.0.1:{closed_port}" in report.error
+
+
+def test_a_worker_killed_mid_sync_resumes_without_loss_or_duplicates(dovecot, transactional_db, a):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    mailbox = Mailbox.all_orgs.create(
+        organisation=a.org, owner=a.sales, email_address=a.sales.email, host=dovecot.host,
+        port=dovecot.port, security="none", username=dovecot.new_user(),
+        secret=encrypt_secret(PASSWORD),
+    )  # fmt: skip
+    imap = dovecot.connect(mailbox.username)
+    for n in range(300):
+        imap.append("INBOX", None, None, eml(n, sender=customer(a), to=a.sales.email))
+    imap.logout()
+
+    db = connection.settings_dict
+    host = f"?host={db['HOST']}" if str(db["HOST"]).startswith("/") else ""
+    netloc = "" if host else f"{db['HOST']}:{db['PORT'] or 5432}"
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{netloc}/{db['NAME']}{host}",
+        "MAIL_SYNC_BATCH": "20",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import django; django.setup()\n"
+            "from organisations.models import Organisation\n"
+            "from organisations.tenancy import org_context\n"
+            "from mail.sync import mailbox_sync\n"
+            f"org = Organisation.objects.get(pk={a.org.pk})\n"
+            f"with org_context(org): mailbox_sync(org=org, mailbox_id={mailbox.pk})\n"
+        )],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not Message.all_orgs.filter(kind="email").exists():
+        assert worker.poll() is None, worker.stderr.read().decode() if worker.stderr else ""
+        assert time.monotonic() < deadline, "the worker stored nothing in a minute"
+        time.sleep(0.01)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+
+    stored_before_resume = Message.all_orgs.filter(kind="email").count()
+    folder = MailboxFolder.all_orgs.get(mailbox=mailbox, name="INBOX")
+    assert folder.last_uid == stored_before_resume, "the cursor matches what was committed"
+    assert stored_before_resume < 300, "killed mid-sync"
+    # The dead worker's lease runs out; the next sync carries on from the cursor.
+    Mailbox.all_orgs.filter(pk=mailbox.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+    report = mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    assert report.created == 300 - stored_before_resume and report.duplicates == 0
+    emails = Message.all_orgs.filter(kind="email")
+    assert emails.count() == 300
+    assert emails.values("message_id").distinct().count() == 300
