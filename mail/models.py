@@ -33,6 +33,9 @@ class RawEmail(TenantModel):
 class QuarantinedEmail(TenantModel):
     """A message that could not be parsed or stored: kept raw with the reason, never dropped."""
 
+    mailbox = models.ForeignKey(
+        "mail.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="quarantine"
+    )
     raw = models.BinaryField()
     reason = models.TextField()
     source = models.CharField(max_length=300, blank=True, help_text="Mailbox, folder and UID.")

@@ -12,7 +12,7 @@ from accounts.models import FREE_MAIL_DOMAINS, Account, AccountDomain
 from contacts.models import Contact, ContactAddress
 from conversations.models import Conversation, Message, Participant
 from conversations.services import record_activity
-from mail.models import QuarantinedEmail, RawEmail, UnsortedEmail
+from mail.models import Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
 from mail.parsing import Address, ParsedEmail, UnparseableEmail, parse_email
 from mail.quotes import split_reply
 from mail.threading import find_conversation
@@ -52,6 +52,7 @@ def email_ingest(
     directory: OrgDirectory | None = None,
     source: str = "",
     account: Account | None = None,
+    mailbox: Mailbox | None = None,
 ) -> IngestResult:
     """Store one email. Safe to call again with the same bytes: nothing is duplicated.
 
@@ -63,7 +64,9 @@ def email_ingest(
     try:
         parsed = parse_email(raw)
     except UnparseableEmail as error:
-        QuarantinedEmail.objects.for_org(org).create(raw=raw, reason=str(error), source=source)
+        QuarantinedEmail.objects.for_org(org).create(
+            mailbox=mailbox, raw=raw, reason=str(error), source=source
+        )
         return IngestResult("quarantined", reason=str(error))
     try:
         with transaction.atomic():
@@ -78,7 +81,9 @@ def email_ingest(
         raise
     except Exception as error:  # keep the mail and the batch going; the reason says what broke
         reason = f"could not be stored: {type(error).__name__}: {error}"
-        QuarantinedEmail.objects.for_org(org).create(raw=raw, reason=reason[:2000], source=source)
+        QuarantinedEmail.objects.for_org(org).create(
+            mailbox=mailbox, raw=raw, reason=reason[:2000], source=source
+        )
         return IngestResult("quarantined", reason=reason)
 
 
@@ -237,3 +242,70 @@ def _new_contacts(
         contacts[address.normalised] = contact
         created.append(contact)
     return created
+
+
+def mailbox_save(
+    *, org: Organisation, owner: User, mailbox: Mailbox | None, password: str, **fields: object
+) -> Mailbox:
+    from mail.secrets import encrypt_secret
+
+    if mailbox is None:
+        mailbox = Mailbox(organisation=org, owner=owner)
+    for name, value in fields.items():
+        setattr(mailbox, name, value)
+    if password:
+        mailbox.secret = encrypt_secret(password)
+    mailbox.save()
+    return mailbox
+
+
+def connection_test(*, host: str, port: int, security: str, username: str, password: str) -> str:
+    """Log in and look at the folders; returns what was found or raises MailboxError."""
+    from mail.imap import imap_session
+
+    with imap_session(
+        host=host, port=port, security=security, username=username, password=password
+    ) as session:
+        sent = session.sent_folder()
+        count = len(session.folders())
+    found = f"found Sent as “{sent}”" if sent else "found no Sent folder (add its name below)"
+    return f"Connected and logged in: {count} folders, {found}."
+
+
+@transaction.atomic
+def unsorted_file(
+    *, org: Organisation, unsorted: UnsortedEmail, account: Account, by: User
+) -> Message:
+    """File an email from nobody we know under an account: its people become contacts there."""
+    raw = RawEmail.objects.for_org(org).get(pk=unsorted.raw_email_id).raw
+    result = email_ingest(org=org, raw=bytes(raw), account=account)
+    if result.message is None:
+        raise ValueError(f"the email could not be filed: {result.reason or result.outcome}")
+    UnsortedEmail.objects.for_org(org).filter(pk=unsorted.pk).update(
+        state=UnsortedEmail.State.FILED, filed_under=account, decided_by=by
+    )
+    return result.message
+
+
+def unsorted_dismiss(*, org: Organisation, unsorted: UnsortedEmail, by: User) -> None:
+    UnsortedEmail.objects.for_org(org).filter(pk=unsorted.pk).update(
+        state=UnsortedEmail.State.DISMISSED, decided_by=by
+    )
+
+
+def quarantine_retry(*, org: Organisation, quarantined: QuarantinedEmail) -> IngestResult:
+    """Try a quarantined email again (after a fix); it leaves quarantine if it goes in now."""
+    with transaction.atomic():
+        result = email_ingest(
+            org=org, raw=bytes(quarantined.raw), source=quarantined.source,
+            mailbox=None,  # a new failure is recorded on this row, not as a second copy
+        )  # fmt: skip
+        if result.outcome == "quarantined":
+            transaction.set_rollback(True)
+    if result.outcome == "quarantined":
+        QuarantinedEmail.objects.for_org(org).filter(pk=quarantined.pk).update(reason=result.reason)
+    else:
+        QuarantinedEmail.objects.for_org(org).filter(pk=quarantined.pk).update(
+            resolved_at=timezone.now()
+        )
+    return result

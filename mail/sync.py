@@ -33,7 +33,7 @@ class LeaseLost(Exception):
 
 @dataclass
 class SyncReport:
-    outcome: str  # "synced", "busy", "failed"
+    outcome: str  # "synced", "busy", "failed", "missing" (deleted, paused or not this org's)
     created: int = 0
     duplicates: int = 0
     unsorted: int = 0
@@ -66,7 +66,8 @@ def release_lease(
 def mailbox_sync(*, org: Organisation, mailbox_id: int) -> SyncReport:
     token = claim_lease(org=org, mailbox_id=mailbox_id)
     if token is None:
-        return SyncReport("busy")
+        exists = Mailbox.objects.for_org(org).filter(pk=mailbox_id, is_active=True).exists()
+        return SyncReport("busy" if exists else "missing")
     mailbox = Mailbox.objects.for_org(org).get(pk=mailbox_id)
     report = SyncReport("synced")
     try:
@@ -144,7 +145,11 @@ def _sync_folder(
         with transaction.atomic():
             for uid, raw in session.fetch(batch):
                 result = email_ingest(
-                    org=org, raw=raw, directory=directory, source=f"{folder.name} UID {uid}"
+                    org=org,
+                    raw=raw,
+                    directory=directory,
+                    source=f"{folder.name} UID {uid}",
+                    mailbox=mailbox,
                 )
                 setattr(
                     report,

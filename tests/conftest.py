@@ -96,6 +96,13 @@ class Cast:
         self.commitment = factories.CommitmentFactory(
             organisation=self.org, conversation=self.conversation, text=f"{slug.upper()} promise"
         )
+        self.mailbox = factories.MailboxFactory(organisation=self.org, owner=self.sales)
+        self.quarantined = factories.QuarantinedEmailFactory(
+            organisation=self.org, mailbox=self.mailbox, reason=f"{slug.upper()} broken mail"
+        )
+        self.unsorted = factories.UnsortedEmailFactory(
+            organisation=self.org, subject=f"{slug.upper()} mystery email"
+        )
 
     def client(self, user: object | None = None) -> Client:
         client = TenantClient()

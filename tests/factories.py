@@ -6,6 +6,8 @@ from django.utils import timezone
 from accounts.models import Account, AccountDomain
 from contacts.models import Contact, ContactAddress
 from conversations.models import Commitment, Conversation, Message
+from mail.models import Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
+from mail.secrets import encrypt_secret
 from organisations.models import Membership, Organisation, Role, User
 
 PASSWORD = "correct-horse-battery"
@@ -116,3 +118,51 @@ class CommitmentFactory(TenantFactory):
     conversation = factory.SubFactory(ConversationFactory)
     owed_by = Commitment.OwedBy.US
     text = "Send the revised pricing"
+
+
+class MailboxFactory(TenantFactory):
+    class Meta:
+        model = Mailbox
+
+    owner = factory.SubFactory(UserFactory)
+    email_address = factory.SelfAttribute("owner.email")
+    host = "127.0.0.1"
+    port = 1  # nothing listens there: no test reaches a real server by accident
+    security = Mailbox.Security.NONE
+    username = factory.SelfAttribute("owner.email")
+    secret = factory.LazyFunction(lambda: encrypt_secret("imap-secret"))
+
+
+class QuarantinedEmailFactory(TenantFactory):
+    class Meta:
+        model = QuarantinedEmail
+
+    raw = b"not an email"
+    reason = "the message has no sender and no recipients"
+    source = "INBOX UID 1"
+
+
+class RawEmailFactory(TenantFactory):
+    class Meta:
+        model = RawEmail
+
+    raw = factory.Sequence(
+        lambda n: (
+            f"From: someone{n}@gmail.com\r\nTo: x@y.example\r\nSubject: Hi {n}\r\n"
+            f"Message-ID: <unsorted-{n}@gmail.com>\r\n\r\nHello\r\n".encode()
+        )
+    )
+    sha256 = factory.LazyAttribute(lambda o: __import__("hashlib").sha256(o.raw).hexdigest())
+
+
+class UnsortedEmailFactory(TenantFactory):
+    class Meta:
+        model = UnsortedEmail
+
+    raw_email = factory.SubFactory(
+        RawEmailFactory, organisation=factory.SelfAttribute("..organisation")
+    )
+    message_id = factory.Sequence(lambda n: f"<unsorted-{n}@gmail.com>")
+    subject = "Mystery"
+    sender = "someone@gmail.com"
+    occurred_at = factory.LazyFunction(timezone.now)

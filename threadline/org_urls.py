@@ -5,6 +5,7 @@ from django.urls import path
 from accounts import views as accounts
 from contacts import views as contacts
 from conversations import views as conversations
+from mail import views as mail
 
 urlpatterns = [
     path("", conversations.org_home, name="org_home"),
@@ -25,6 +26,21 @@ urlpatterns = [
         "conversations/<int:conversation_id>/log/",
         conversations.conversation_log,
         name="conversation_log",
+    ),
+    path("mail/", mail.mailbox_list, name="mailbox_list"),
+    path("mail/new/", mail.mailbox_create, name="mailbox_create"),
+    path("mail/<int:mailbox_id>/", mail.mailbox_edit, name="mailbox_edit"),
+    path("mail/<int:mailbox_id>/sync/", mail.mailbox_sync_now, name="mailbox_sync_now"),
+    path(
+        "mail/quarantine/<int:quarantined_id>/retry/",
+        mail.quarantine_retry_view,
+        name="quarantine_retry",
+    ),
+    path("mail/unsorted/", mail.unsorted_list, name="unsorted_list"),
+    path(
+        "mail/unsorted/<int:unsorted_id>/<str:decision>/",
+        mail.unsorted_decide,
+        name="unsorted_decide",
     ),
     path(
         "commitments/<int:commitment_id>/<str:state>/",

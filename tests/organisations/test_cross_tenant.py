@@ -28,6 +28,10 @@ def ids_of(cast: Cast) -> dict[str, object]:
         "conversation_id": cast.conversation.pk,
         "commitment_id": cast.commitment.pk,
         "state": "kept",
+        "mailbox_id": cast.mailbox.pk,
+        "quarantined_id": cast.quarantined.pk,
+        "unsorted_id": cast.unsorted.pk,
+        "decision": "dismiss",
     }
 
 
@@ -81,19 +85,25 @@ def test_an_unknown_organisation_slug_is_404(a):
 
 def test_lists_and_pages_show_none_of_bs_rows(a, b):
     client = a.client()
+    slug = a.org.slug
+    # Each page with something of A's that it must show, so an empty page cannot pass.
     pages = [
-        f"/o/{a.org.slug}/",
-        f"/o/{a.org.slug}/accounts/",
-        f"/o/{a.org.slug}/accounts/{a.account.pk}/",
-        f"/o/{a.org.slug}/contacts/{a.contact.pk}/",
-        f"/o/{a.org.slug}/conversations/{a.conversation.pk}/",
-        f"/o/{a.org.slug}/accounts/{a.account.pk}/log/",
+        (f"/o/{slug}/", a.message.body_text),
+        (f"/o/{slug}/accounts/", a.account.name),
+        (f"/o/{slug}/accounts/{a.account.pk}/", a.message.body_text),
+        (f"/o/{slug}/contacts/{a.contact.pk}/", a.contact.full_name),
+        (f"/o/{slug}/conversations/{a.conversation.pk}/", a.commitment.text),
+        (f"/o/{slug}/accounts/{a.account.pk}/log/", a.contact.full_name),
+        (f"/o/{slug}/mail/", a.mailbox.email_address),
+        (f"/o/{slug}/mail/{a.mailbox.pk}/", a.quarantined.reason),
+        (f"/o/{slug}/mail/unsorted/", a.unsorted.subject),
     ]
     b_texts = [b.account.name, b.contact.full_name, b.message.body_text, b.commitment.text,
-               b.conversation.subject]  # fmt: skip
-    for page in pages:
+               b.conversation.subject, b.unsorted.subject, b.quarantined.reason,
+               b.mailbox.email_address]  # fmt: skip
+    for page, a_text in pages:
         html = client.get(page).content.decode()
-        assert a.account.name in html, page
+        assert a_text in html, page
         for text in b_texts:
             assert text not in html, (page, text)
     search = client.get(f"/o/{a.org.slug}/accounts/", {"q": "Customer"}).content.decode()

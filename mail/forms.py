@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import Account
+from mail.models import Mailbox
+from organisations.models import Organisation
+
+
+class MailboxForm(forms.ModelForm):
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        required=False,
+        help_text="Stored encrypted and never shown again. Leave empty to keep the current one.",
+    )
+    extra_folders = forms.CharField(
+        required=False,
+        help_text="INBOX and Sent are always synced; name any other folders, comma separated.",
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = ("email_address", "host", "port", "security", "username", "history_days")
+        help_texts = {"history_days": "How far back to import on first connect."}
+
+    def __init__(self, *args: Any, org: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.org = org
+        if self.instance.pk and not self.is_bound:
+            self.initial["extra_folders"] = ", ".join(self.instance.extra_folders)
+        if not self.instance.pk:
+            self.fields["password"].required = True
+            self.fields["password"].help_text = "Stored encrypted and never shown again."
+
+    def clean_extra_folders(self) -> list[str]:
+        raw = self.cleaned_data.get("extra_folders") or ""
+        names = [name.strip() for name in raw.split(",") if name.strip()]
+        return [n for n in dict.fromkeys(names) if n.upper() != "INBOX"]
+
+    def clean_history_days(self) -> int:
+        days = self.cleaned_data["history_days"]
+        if days > 3650:
+            raise forms.ValidationError("Ten years (3650 days) at most.")
+        return days
+
+    def clean_port(self) -> int:
+        port = self.cleaned_data["port"]
+        if not 1 <= port <= 65535:
+            raise forms.ValidationError("A port is a number from 1 to 65535.")
+        return port
+
+
+class FileUnsortedForm(forms.Form):
+    account: forms.ModelChoiceField = forms.ModelChoiceField(
+        queryset=None,  # type: ignore[arg-type]  # scoped to the organisation in __init__
+        empty_label="Choose an account…",
+    )
+
+    def __init__(self, *args: Any, org: Organisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = Account.objects.for_org(org).order_by("name")  # type: ignore[attr-defined]
