@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest, Least
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
@@ -96,27 +96,79 @@ def interaction_log(
 
 
 def record_activity(*, org: Organisation, conversation: Conversation, message: Message) -> None:
-    """Move the conversation's and account's clocks forward (never back) in single updates.
+    record_activity_bulk(org=org, messages=[message])
 
-    Automated mail (auto-replies, lists, bounces) is kept but is nobody's turn: it moves no clock.
+
+@dataclass
+class _Clocks:
+    """What a set of new messages does to one conversation's clocks."""
+
+    latest: datetime.datetime
+    earliest: datetime.datetime
+    added: int = 0
+    inbound: datetime.datetime | None = None
+    outbound: datetime.datetime | None = None
+
+    def add(self, message: Message) -> None:
+        at, human = message.occurred_at, not message.is_automated
+        two_way = message.is_logged_interaction
+        self.latest, self.earliest = max(self.latest, at), min(self.earliest, at)
+        self.added += 1
+        if human and (message.direction == Message.Direction.INBOUND or two_way):
+            self.inbound = max(self.inbound or at, at)
+        if human and (message.direction == Message.Direction.OUTBOUND or two_way):
+            self.outbound = max(self.outbound or at, at)
+
+
+def _values(rows: int, types: str) -> str:
+    """Placeholders for a VALUES list of `rows` rows with these column types."""
+    casts = ", ".join(f"%s::{name}" for name in types.split())
+    return ", ".join([f"({casts})"] * rows)
+
+
+def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> None:
+    """Move conversations' and accounts' clocks forward (never back): two statements in all.
+
+    Automated mail (auto-replies, lists, bounces) is kept but is nobody's turn: it moves no
+    turn clock and is no interaction with the account. A logged call or meeting is two-way.
     """
-    at = message.occurred_at
-    two_way = message.is_logged_interaction
-    updates: dict[str, object] = {
-        "last_activity_at": Greatest(F("last_activity_at"), at),
-        "started_at": Least(F("started_at"), at),
-        "message_count": F("message_count") + 1,
-    }
-    human = not message.is_automated
-    if human and (message.direction == Message.Direction.INBOUND or two_way):
-        updates["last_inbound_at"] = Greatest(F("last_inbound_at"), at)
-    if human and (message.direction == Message.Direction.OUTBOUND or two_way):
-        updates["last_outbound_at"] = Greatest(F("last_outbound_at"), at)
-    Conversation.objects.for_org(org).filter(pk=conversation.pk).update(**updates)
-    if human:
-        Account.objects.for_org(org).filter(pk=message.account_id).update(
-            last_interaction_at=Greatest(F("last_interaction_at"), at)
+    clocks: dict[int, _Clocks] = {}
+    accounts: dict[int, datetime.datetime] = {}
+    for message in messages:
+        at = message.occurred_at
+        clocks.setdefault(message.conversation_id, _Clocks(latest=at, earliest=at)).add(message)
+        if not message.is_automated:
+            accounts[message.account_id] = max(accounts.get(message.account_id, at), at)
+    if not clocks:
+        return
+    params: list[Any] = []
+    for conversation_id, c in clocks.items():
+        params += [conversation_id, c.latest, c.earliest, c.added, c.inbound, c.outbound]
+    values = _values(len(clocks), "bigint timestamptz timestamptz int timestamptz timestamptz")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE conversations_conversation AS c
+               SET last_activity_at = GREATEST(c.last_activity_at, v.latest),
+                   started_at = LEAST(c.started_at, v.earliest),
+                   message_count = c.message_count + v.added,
+                   last_inbound_at = GREATEST(c.last_inbound_at, v.inbound),
+                   last_outbound_at = GREATEST(c.last_outbound_at, v.outbound)
+              FROM (VALUES {values}) AS v(id, latest, earliest, added, inbound, outbound)
+             WHERE c.organisation_id = %s AND c.id = v.id
+            """,  # noqa: S608 - only placeholders are interpolated
+            [*params, org.pk],
         )
+        if accounts:
+            cursor.execute(
+                f"""
+                UPDATE accounts_account AS a
+                   SET last_interaction_at = GREATEST(a.last_interaction_at, v.at)
+                  FROM (VALUES {_values(len(accounts), "bigint timestamptz")}) AS v(id, at)
+                 WHERE a.organisation_id = %s AND a.id = v.id
+                """,  # noqa: S608 - only placeholders are interpolated
+                [*(value for item in accounts.items() for value in item), org.pk],
+            )
 
 
 def commitment_set_state(*, org: Organisation, commitment: Commitment, state: str) -> Commitment:

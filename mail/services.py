@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,11 +12,16 @@ from django.utils import timezone
 from accounts.models import FREE_MAIL_DOMAINS, Account, AccountDomain
 from contacts.models import Contact, ContactAddress
 from conversations.models import Conversation, Message, Participant
-from conversations.services import record_activity
+from conversations.services import record_activity_bulk
 from mail.models import Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
 from mail.parsing import Address, ParsedEmail, UnparseableEmail, parse_email
 from mail.quotes import split_reply
-from mail.threading import find_conversation
+from mail.threading import (
+    SUBJECT_WINDOW,
+    find_conversation,
+    known_message_ids,
+    normalise_subject,
+)
 from organisations.models import Organisation, User
 
 
@@ -59,189 +65,339 @@ def email_ingest(
     `account` files the message under that account whoever it is from (a member sorting an
     unsorted email); otherwise the people in it decide.
     """
+    return emails_ingest(
+        org=org, items=[(raw, source)], directory=directory, account=account, mailbox=mailbox
+    )[0]
+
+
+def emails_ingest(
+    *,
+    org: Organisation,
+    items: list[tuple[bytes, str]],
+    directory: OrgDirectory | None = None,
+    account: Account | None = None,
+    mailbox: Mailbox | None = None,
+) -> list[IngestResult]:
+    """Store a batch of emails (raw bytes, where each came from) with a handful of queries.
+
+    Lookups are made once for the batch and rows written in bulk. If the batch cannot be
+    written whole (another worker stored one of its messages a moment ago, or something
+    unexpected), it is done again one email at a time, so one bad email costs only itself.
+    """
     directory = directory or OrgDirectory.load(org)
-    sha = hashlib.sha256(raw).hexdigest()
-    try:
-        parsed = parse_email(raw)
-    except UnparseableEmail as error:
-        QuarantinedEmail.objects.for_org(org).create(
-            mailbox=mailbox, raw=raw, reason=str(error), source=source
-        )
-        return IngestResult("quarantined", reason=str(error))
     try:
         with transaction.atomic():
-            return _store(org, raw, sha, parsed, directory, account)
+            return _Batch(org, directory, account, mailbox).ingest(items)
+    except Exception:
+        return [_ingest_alone(org, item, directory, account, mailbox) for item in items]
+
+
+def _ingest_alone(
+    org: Organisation,
+    item: tuple[bytes, str],
+    directory: OrgDirectory,
+    account: Account | None,
+    mailbox: Mailbox | None,
+) -> IngestResult:
+    raw, source = item
+    try:
+        with transaction.atomic():
+            return _Batch(org, directory, account, mailbox).ingest([item])[0]
     except IntegrityError:
         # Another worker stored the same message a moment ago: that copy is the one.
-        existing = Message.objects.for_org(org).filter(message_id=parsed.message_id).first()
+        message_id = _message_id_of(raw)
+        existing = Message.objects.for_org(org).filter(message_id=message_id).first()
         if existing is not None:
             return IngestResult("duplicate", message=existing)
-        if UnsortedEmail.objects.for_org(org).filter(message_id=parsed.message_id).exists():
+        if UnsortedEmail.objects.for_org(org).filter(message_id=message_id).exists():
             return IngestResult("unsorted")
-        raise
+        return _quarantine(org, raw, source, mailbox, "could not be stored: a conflicting row")
     except Exception as error:  # keep the mail and the batch going; the reason says what broke
         reason = f"could not be stored: {type(error).__name__}: {error}"
-        QuarantinedEmail.objects.for_org(org).create(
-            mailbox=mailbox, raw=raw, reason=reason[:2000], source=source
-        )
-        return IngestResult("quarantined", reason=reason)
+        return _quarantine(org, raw, source, mailbox, reason)
 
 
-def _store(
-    org: Organisation,
-    raw: bytes,
-    sha: str,
-    parsed: ParsedEmail,
-    directory: OrgDirectory,
-    forced_account: Account | None,
+def _message_id_of(raw: bytes) -> str:
+    try:
+        return parse_email(raw).message_id
+    except UnparseableEmail:
+        return ""
+
+
+def _quarantine(
+    org: Organisation, raw: bytes, source: str, mailbox: Mailbox | None, reason: str
 ) -> IngestResult:
-    existing = Message.objects.for_org(org).filter(message_id=parsed.message_id).first()
-    if existing is not None:
-        RawEmail.objects.for_org(org).get_or_create(
-            sha256=sha, defaults={"raw": raw, "message": existing}
-        )
-        return IngestResult("duplicate", message=existing)
-    people = [a for a in [parsed.sender, *parsed.recipients] if a is not None]
-    theirs = [a for a in people if directory.member(a) is None]
-    sender_member = directory.member(parsed.sender) if parsed.sender else None
-    if sender_member is not None:
-        direction = Message.Direction.INTERNAL if not theirs else Message.Direction.OUTBOUND
-    else:
-        direction = Message.Direction.INBOUND
-    contacts = {
-        address.normalised: address.contact
-        for address in ContactAddress.objects.for_org(org)
-        .filter(kind=ContactAddress.Kind.EMAIL, normalised__in={a.normalised for a in theirs})
-        .select_related("contact")
-    }
-    occurred_at = parsed.date or timezone.now()
-    account = forced_account or _account_for(org, parsed, theirs, contacts, direction)
-    conversation = find_conversation(
-        org=org,
-        in_reply_to=parsed.in_reply_to,
-        references=parsed.references,
-        subject=parsed.subject,
-        addresses={a.normalised for a in people},
-        account=account,
-        occurred_at=occurred_at,
+    QuarantinedEmail.objects.for_org(org).create(
+        mailbox=mailbox, raw=raw, reason=reason[:2000], source=source
     )
-    if conversation is not None and forced_account is None:
-        account = conversation.account
-    raw_email, _ = RawEmail.objects.for_org(org).get_or_create(sha256=sha, defaults={"raw": raw})
-    if account is None:
-        UnsortedEmail.objects.for_org(org).create(
-            raw_email=raw_email,
-            message_id=parsed.message_id,
-            subject=parsed.subject,
-            sender=parsed.sender.address if parsed.sender else "",
-            occurred_at=occurred_at,
+    return IngestResult("quarantined", reason=reason)
+
+
+class _Batch:
+    """One batch of emails: lookups done once, rows collected and written once."""
+
+    def __init__(
+        self,
+        org: Organisation,
+        directory: OrgDirectory,
+        forced_account: Account | None,
+        mailbox: Mailbox | None,
+    ) -> None:
+        self.org, self.directory = org, directory
+        self.forced_account, self.mailbox = forced_account, mailbox
+        self.messages: list[Message] = []
+        self.participants: list[Participant] = []
+        self.raws: list[RawEmail] = []
+        self.unsorted: list[UnsortedEmail] = []
+        self.quarantined: list[QuarantinedEmail] = []
+        self.pending: dict[str, Message] = {}  # Message-ID -> message written at the end
+        self.new_threads: dict[tuple[int, str], list[tuple[Conversation, set[str]]]] = {}
+        self.conversations: dict[int, Conversation] = {}
+
+    def ingest(self, items: list[tuple[bytes, str]]) -> list[IngestResult]:
+        parsed: list[tuple[bytes, str, str, ParsedEmail | None, str]] = []
+        for raw, source in items:
+            try:
+                parsed.append((raw, source, hashlib.sha256(raw).hexdigest(), parse_email(raw), ""))
+            except UnparseableEmail as error:
+                parsed.append((raw, source, "", None, str(error)))
+        self._look_up([email for _, _, _, email, _ in parsed if email is not None])
+        results = []
+        for raw, source, sha, email, reason in parsed:
+            if email is None:
+                self.quarantined.append(
+                    QuarantinedEmail(
+                        organisation=self.org, mailbox=self.mailbox, raw=raw, reason=reason,
+                        source=source,
+                    )
+                )  # fmt: skip
+                results.append(IngestResult("quarantined", reason=reason))
+            else:
+                results.append(self._one(raw, sha, email))
+        self._write()
+        return results
+
+    def _look_up(self, emails: list[ParsedEmail]) -> None:
+        org = self.org
+        ids = {e.message_id for e in emails}
+        threads = {i for e in emails for i in [e.in_reply_to, *e.references] if i}
+        self.known = known_message_ids(org=org, message_ids=list(ids | threads))
+        self.unsorted_ids = set(
+            UnsortedEmail.objects.for_org(org)
+            .filter(message_id__in=ids)
+            .values_list("message_id", flat=True)
         )
-        return IngestResult("unsorted")
-    created = _new_contacts(org, account, theirs, contacts, forced=forced_account is not None)
-    if conversation is None:
-        conversation = Conversation.objects.for_org(org).create(
+        people = [a for e in emails for a in [e.sender, *e.recipients] if a is not None]
+        theirs = {a.normalised for a in people if self.directory.member(a) is None}
+        self.contacts: dict[str, Contact] = {
+            address.normalised: address.contact
+            for address in ContactAddress.objects.for_org(org)
+            .filter(kind=ContactAddress.Kind.EMAIL, normalised__in=theirs)
+            .select_related("contact")
+        }
+        domains = {a.domain for a in people} - FREE_MAIL_DOMAINS
+        self.domains: dict[str, int] = dict(
+            AccountDomain.objects.for_org(org)
+            .filter(domain__in=domains)
+            .values_list("domain", "account_id")
+        )
+        wanted = {c.account_id for c in self.contacts.values()} | set(self.domains.values())
+        self.accounts: dict[int, Account] = Account.objects.for_org(org).in_bulk(wanted)
+
+    def _one(self, raw: bytes, sha: str, email: ParsedEmail) -> IngestResult:
+        org, directory = self.org, self.directory
+        if email.message_id in self.pending:
+            return IngestResult("duplicate", message=self.pending[email.message_id])
+        if email.message_id in self.known:
+            existing = Message.objects.for_org(org).get(message_id=email.message_id)
+            self.raws.append(RawEmail(organisation=org, sha256=sha, raw=raw, message=existing))
+            return IngestResult("duplicate", message=existing)
+        people = [a for a in [email.sender, *email.recipients] if a is not None]
+        theirs = [a for a in people if directory.member(a) is None]
+        sender_member = directory.member(email.sender) if email.sender else None
+        if sender_member is not None:
+            direction = Message.Direction.INTERNAL if not theirs else Message.Direction.OUTBOUND
+        else:
+            direction = Message.Direction.INBOUND
+        occurred_at = email.date or timezone.now()
+        account = self.forced_account or self._account_for(email, theirs, direction)
+        conversation = self._thread(email, account, {a.normalised for a in people}, occurred_at)
+        if conversation is not None and self.forced_account is None:
+            account = self._account(conversation.account_id)
+        if account is None:
+            return self._unsorted(raw, sha, email, occurred_at)
+        created = self._new_contacts(account, theirs)
+        if conversation is None:
+            conversation = self._new_conversation(
+                email, account, sender_member, people, occurred_at
+            )
+        split = split_reply(email.text)
+        message = Message(
+            organisation=org,
+            conversation=conversation,
             account=account,
-            subject=parsed.subject or "(no subject)",
+            kind=Message.Kind.EMAIL,
+            direction=direction,
+            sender_member=sender_member,
+            sender_contact=self.contacts.get(email.sender.normalised) if email.sender else None,
+            occurred_at=occurred_at,
+            subject=email.subject,
+            body_text=split.new_text,
+            quoted_text="\n\n".join(p for p in (split.signature, split.quoted_text) if p),
+            body_html=email.html,
+            message_id=email.message_id,
+            in_reply_to=email.in_reply_to,
+            references=" ".join(email.references),
+            automated_reason=email.automated[:100],
+            is_out_of_office=email.out_of_office,
+        )
+        self.messages.append(message)
+        self.pending[email.message_id] = message
+        self.known[email.message_id] = conversation.pk
+        self.raws.append(RawEmail(organisation=org, sha256=sha, raw=raw, message=message))
+        for role, addresses in (
+            (Participant.Role.FROM, [email.sender] if email.sender else []),
+            (Participant.Role.TO, email.to),
+            (Participant.Role.CC, email.cc),
+        ):
+            for address in addresses:
+                self.participants.append(
+                    Participant(
+                        organisation=org, message=message, role=role,
+                        contact=self.contacts.get(address.normalised),
+                        member=directory.member(address), address=address.normalised,
+                    )
+                )  # fmt: skip
+        return IngestResult("created", message=message, created_contacts=created)
+
+    def _unsorted(
+        self, raw: bytes, sha: str, email: ParsedEmail, occurred_at: datetime
+    ) -> IngestResult:
+        if email.message_id not in self.unsorted_ids:
+            self.unsorted_ids.add(email.message_id)
+            raw_email = RawEmail(organisation=self.org, sha256=sha, raw=raw)
+            self.raws.append(raw_email)
+            self.unsorted.append(
+                UnsortedEmail(
+                    organisation=self.org, raw_email=raw_email, message_id=email.message_id,
+                    subject=email.subject, occurred_at=occurred_at,
+                    sender=email.sender.address if email.sender else "",
+                )
+            )  # fmt: skip
+        return IngestResult("unsorted")
+
+    def _new_conversation(
+        self,
+        email: ParsedEmail,
+        account: Account,
+        sender_member: User | None,
+        people: list[Address],
+        occurred_at: datetime,
+    ) -> Conversation:
+        conversation = Conversation.objects.for_org(self.org).create(
+            account=account,
+            subject=email.subject or "(no subject)",
             owner=account.owner or sender_member,
             started_at=occurred_at,
             last_activity_at=occurred_at,
         )
-    split = split_reply(parsed.text)
-    quoted = "\n\n".join(part for part in (split.signature, split.quoted_text) if part)
-    message = Message.objects.for_org(org).create(
-        conversation=conversation,
-        account=account,
-        kind=Message.Kind.EMAIL,
-        direction=direction,
-        sender_member=sender_member,
-        sender_contact=contacts.get(parsed.sender.normalised) if parsed.sender else None,
-        occurred_at=occurred_at,
-        subject=parsed.subject,
-        body_text=split.new_text,
-        quoted_text=quoted,
-        body_html=parsed.html,
-        message_id=parsed.message_id,
-        in_reply_to=parsed.in_reply_to,
-        references=" ".join(parsed.references),
-        automated_reason=parsed.automated[:100],
-        is_out_of_office=parsed.out_of_office,
-    )
-    Participant.objects.for_org(org).bulk_create(
-        Participant(
-            message=message,
-            contact=contacts.get(address.normalised),
-            member=directory.member(address),
-            address=address.normalised,
-            role=role,
-        )
-        for role, addresses in (
-            (Participant.Role.FROM, [parsed.sender] if parsed.sender else []),
-            (Participant.Role.TO, parsed.to),
-            (Participant.Role.CC, parsed.cc),
-        )
-        for address in addresses
-    )
-    RawEmail.objects.for_org(org).filter(pk=raw_email.pk).update(message=message)
-    record_activity(org=org, conversation=conversation, message=message)
-    return IngestResult("created", message=message, created_contacts=created)
+        self.conversations[conversation.pk] = conversation
+        key = (account.pk, normalise_subject(email.subject))
+        self.new_threads.setdefault(key, []).append((conversation, {a.normalised for a in people}))
+        return conversation
 
+    def _thread(
+        self, email: ParsedEmail, account: Account | None, addresses: set[str], at: datetime
+    ) -> Conversation | None:
+        for message_id in [email.in_reply_to, *reversed(email.references)]:
+            conversation_id = self.known.get(message_id) if message_id else None
+            if conversation_id is not None:
+                return self._conversation(conversation_id)
+        if account is not None:
+            # A reply to a thread this same batch started, matched by subject and people.
+            for conversation, people in self.new_threads.get(
+                (account.pk, normalise_subject(email.subject)), []
+            ):
+                if people & addresses and abs(conversation.last_activity_at - at) <= SUBJECT_WINDOW:
+                    return conversation
+        return find_conversation(
+            org=self.org,
+            in_reply_to=email.in_reply_to,
+            references=email.references,
+            subject=email.subject,
+            addresses=addresses,
+            account=account,
+            occurred_at=at,
+            known={},  # the batch looked its Message-IDs up already
+        )
 
-def _account_for(
-    org: Organisation,
-    parsed: ParsedEmail,
-    theirs: list[Address],
-    contacts: dict[str, Contact],
-    direction: str,
-) -> Account | None:
-    """The customer side decides: the sender when they wrote, else the first recipient we know."""
-    if direction == Message.Direction.INBOUND and parsed.sender is not None:
-        ordered = [parsed.sender, *[a for a in theirs if a != parsed.sender]]
-    else:
-        ordered = theirs
-    for address in ordered:
-        contact = contacts.get(address.normalised)
-        if contact is not None:
-            return Account.objects.for_org(org).get(pk=contact.account_id)
-    domains = [a.domain for a in ordered if a.domain not in FREE_MAIL_DOMAINS]
-    if not domains:
+    def _conversation(self, conversation_id: int) -> Conversation:
+        if conversation_id not in self.conversations:
+            self.conversations[conversation_id] = Conversation.objects.for_org(self.org).get(
+                pk=conversation_id
+            )
+        return self.conversations[conversation_id]
+
+    def _account(self, account_id: int) -> Account:
+        if account_id not in self.accounts:
+            self.accounts[account_id] = Account.objects.for_org(self.org).get(pk=account_id)
+        return self.accounts[account_id]
+
+    def _account_for(
+        self, email: ParsedEmail, theirs: list[Address], direction: str
+    ) -> Account | None:
+        """The customer side decides: the sender when they wrote, else the first one we know."""
+        if direction == Message.Direction.INBOUND and email.sender is not None:
+            ordered = [email.sender, *[a for a in theirs if a != email.sender]]
+        else:
+            ordered = theirs
+        for address in ordered:
+            contact = self.contacts.get(address.normalised)
+            if contact is not None:
+                return self._account(contact.account_id)
+        for address in ordered:
+            account_id = self.domains.get(address.domain)
+            if account_id is not None:
+                return self._account(account_id)
         return None
-    by_domain = dict(
-        AccountDomain.objects.for_org(org)
-        .filter(domain__in=domains)
-        .values_list("domain", "account_id")
-    )
-    for domain in domains:
-        if domain in by_domain:
-            return Account.objects.for_org(org).get(pk=by_domain[domain])
-    return None
 
+    def _new_contacts(self, account: Account, theirs: list[Address]) -> list[Contact]:
+        """New people at the account's domain become contacts (anyone, if a member filed it)."""
+        created = []
+        for address in theirs:
+            if address.normalised in self.contacts or address.local_part_is_role_account:
+                continue
+            at_account = self.domains.get(address.domain) == account.pk
+            if self.forced_account is None and not at_account:
+                continue
+            contact = Contact.objects.for_org(self.org).create(
+                account=account, full_name=address.name or address.address.split("@")[0]
+            )
+            ContactAddress(
+                organisation=self.org, contact=contact, kind=ContactAddress.Kind.EMAIL,
+                value=address.address,
+            ).save()  # fmt: skip
+            self.contacts[address.normalised] = contact
+            created.append(contact)
+        return created
 
-def _new_contacts(
-    org: Organisation,
-    account: Account,
-    theirs: list[Address],
-    contacts: dict[str, Contact],
-    forced: bool,
-) -> list[Contact]:
-    """New people at the account's domain become contacts (anyone, if a member filed it)."""
-    domains = set(
-        AccountDomain.objects.for_org(org).filter(account=account).values_list("domain", flat=True)
-    )
-    created = []
-    for address in theirs:
-        if address.normalised in contacts or not (forced or address.domain in domains):
-            continue
-        if address.local_part_is_role_account:
-            continue
-        contact = Contact.objects.for_org(org).create(
-            account=account, full_name=address.name or address.address.split("@")[0]
-        )
-        ContactAddress(
-            organisation=org, contact=contact, kind=ContactAddress.Kind.EMAIL, value=address.address
-        ).save()
-        contacts[address.normalised] = contact
-        created.append(contact)
-    return created
+    def _write(self) -> None:
+        org = self.org
+        Message.objects.for_org(org).bulk_create(self.messages)
+        Participant.objects.for_org(org).bulk_create(self.participants)
+        for raw in self.raws:
+            raw.message_id = raw.message.pk if raw.message is not None else None
+        # Bytes already kept (a second mailbox, a resync) are not kept twice.
+        RawEmail.objects.for_org(org).bulk_create(self.raws, ignore_conflicts=True)
+        missing = {u.raw_email.sha256 for u in self.unsorted if u.raw_email.pk is None}
+        stored = dict(
+            RawEmail.objects.for_org(org).filter(sha256__in=missing).values_list("sha256", "pk")
+        ) if missing else {}  # fmt: skip
+        for unsorted in self.unsorted:
+            unsorted.raw_email_id = unsorted.raw_email.pk or stored[unsorted.raw_email.sha256]
+        UnsortedEmail.objects.for_org(org).bulk_create(self.unsorted)
+        QuarantinedEmail.objects.for_org(org).bulk_create(self.quarantined)
+        record_activity_bulk(org=org, messages=self.messages)
 
 
 def mailbox_save(

@@ -21,7 +21,7 @@ from django.utils import timezone
 from mail.imap import ImapSession, MailboxError, imap_session
 from mail.models import Mailbox, MailboxFolder
 from mail.secrets import decrypt_secret
-from mail.services import OrgDirectory, email_ingest
+from mail.services import OrgDirectory, emails_ingest
 from organisations.models import Organisation
 
 LEASE = timedelta(minutes=5)
@@ -143,19 +143,11 @@ def _sync_folder(
     for start in range(0, len(uids), batch_size):
         batch = uids[start : start + batch_size]
         with transaction.atomic():
-            for uid, raw in session.fetch(batch):
-                result = email_ingest(
-                    org=org,
-                    raw=raw,
-                    directory=directory,
-                    source=f"{folder.name} UID {uid}",
-                    mailbox=mailbox,
-                )
-                setattr(
-                    report,
-                    _COUNTERS[result.outcome],
-                    getattr(report, _COUNTERS[result.outcome]) + 1,
-                )
+            items = [(raw, f"{folder.name} UID {uid}") for uid, raw in session.fetch(batch)]
+            results = emails_ingest(org=org, items=items, directory=directory, mailbox=mailbox)
+            for result in results:
+                counter = _COUNTERS[result.outcome]
+                setattr(report, counter, getattr(report, counter) + 1)
             _advance(org, mailbox, folder, token, uidvalidity, batch[-1])
         report.folders[folder.name] = report.folders.get(folder.name, 0) + len(batch)
 

@@ -43,23 +43,45 @@ def find_conversation(
     addresses: set[str],
     account: Account | None,
     occurred_at: datetime,
+    known: dict[str, int] | None = None,
 ) -> Conversation | None:
+    """`known` maps Message-IDs to conversation ids when the caller looked them up in bulk."""
     candidates = [i for i in [in_reply_to, *reversed(references)] if i]
-    if candidates:
-        known = dict(
-            Message.objects.for_org(org)
-            .filter(message_id__in=candidates)
-            .values_list("message_id", "conversation_id")
-        )
-        for message_id in candidates:
-            if message_id in known:
-                return Conversation.objects.for_org(org).get(pk=known[message_id])
-        for message_id in candidates:
-            token = REPLY_TOKEN.match(message_id)
-            if token:
-                found = Conversation.objects.for_org(org).filter(pk=int(token.group(1))).first()
-                if found is not None:
-                    return found
+    if known is None:
+        known = known_message_ids(org=org, message_ids=candidates)
+    for message_id in candidates:
+        if message_id in known:
+            return Conversation.objects.for_org(org).get(pk=known[message_id])
+    for message_id in candidates:
+        token = REPLY_TOKEN.match(message_id)
+        if token:
+            found = Conversation.objects.for_org(org).filter(pk=int(token.group(1))).first()
+            if found is not None:
+                return found
+    return conversation_by_subject(
+        org=org, subject=subject, addresses=addresses, account=account, occurred_at=occurred_at
+    )
+
+
+def known_message_ids(*, org: Organisation, message_ids: list[str]) -> dict[str, int]:
+    if not message_ids:
+        return {}
+    return dict(
+        Message.objects.for_org(org)
+        .filter(message_id__in=message_ids)
+        .values_list("message_id", "conversation_id")
+    )
+
+
+def conversation_by_subject(
+    *,
+    org: Organisation,
+    subject: str,
+    addresses: set[str],
+    account: Account | None,
+    occurred_at: datetime,
+) -> Conversation | None:
+    """Same normalised subject, someone in common, same account, within 30 days."""
     wanted = normalise_subject(subject)
     if account is None or not wanted or not addresses:
         return None
@@ -71,7 +93,7 @@ def find_conversation(
             last_activity_at__lte=occurred_at + SUBJECT_WINDOW,
         )
         .order_by("-last_activity_at")
-        .only("pk", "subject")
+        .only("pk", "subject", "account_id")
     )
     same_subject = [c.pk for c in recent if normalise_subject(c.subject) == wanted]
     if not same_subject:
