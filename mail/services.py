@@ -16,12 +16,7 @@ from conversations.services import record_activity_bulk
 from mail.models import Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
 from mail.parsing import Address, ParsedEmail, UnparseableEmail, parse_email
 from mail.quotes import split_reply
-from mail.threading import (
-    SUBJECT_WINDOW,
-    find_conversation,
-    known_message_ids,
-    normalise_subject,
-)
+from mail.threading import REPLY_TOKEN, SUBJECT_WINDOW, known_message_ids, normalise_subject
 from organisations.models import Organisation, User
 
 
@@ -151,8 +146,11 @@ class _Batch:
         self.unsorted: list[UnsortedEmail] = []
         self.quarantined: list[QuarantinedEmail] = []
         self.pending: dict[str, Message] = {}  # Message-ID -> message written at the end
-        self.new_threads: dict[tuple[int, str], list[tuple[Conversation, set[str]]]] = {}
+        self.new_conversations: list[Conversation] = []
         self.conversations: dict[int, Conversation] = {}
+        # (account id, normalised subject) -> [(conversation, everyone in it)], for threading
+        # replies that carry no usable headers; built from the database once, then kept current.
+        self.by_subject: dict[tuple[int, str], list[tuple[Conversation, set[str]]]] = {}
 
     def ingest(self, items: list[tuple[bytes, str]]) -> list[IngestResult]:
         parsed: list[tuple[bytes, str, str, ParsedEmail | None, str]] = []
@@ -182,6 +180,7 @@ class _Batch:
         ids = {e.message_id for e in emails}
         threads = {i for e in emails for i in [e.in_reply_to, *e.references] if i}
         self.known = known_message_ids(org=org, message_ids=list(ids | threads))
+        self.threads: dict[str, Conversation] = {}  # Message-ID -> conversation, this batch
         self.unsorted_ids = set(
             UnsortedEmail.objects.for_org(org)
             .filter(message_id__in=ids)
@@ -203,6 +202,37 @@ class _Batch:
         )
         wanted = {c.account_id for c in self.contacts.values()} | set(self.domains.values())
         self.accounts: dict[int, Account] = Account.objects.for_org(org).in_bulk(wanted)
+        dates = [e.date for e in emails if e.date is not None] or [timezone.now()]
+        subjects = {normalise_subject(e.subject) for e in emails} - {""}
+        self._index_subjects(subjects, min(dates) - SUBJECT_WINDOW, max(dates) + SUBJECT_WINDOW)
+
+    def _index_subjects(self, subjects: set[str], since: datetime, until: datetime) -> None:
+        """Recent conversations of this batch's accounts on this batch's subjects, with who
+        took part in them: two queries."""
+        recent = {
+            c.pk: c
+            for c in Conversation.objects.for_org(self.org)
+            .filter(account_id__in=self.accounts, last_activity_at__range=(since, until))
+            .only("pk", "account_id", "subject", "last_activity_at")
+            if normalise_subject(c.subject) in subjects
+        }
+        if not recent:
+            return
+        self.conversations.update(recent)
+        people: dict[int, set[str]] = {}
+        for conversation_id, address in (
+            Participant.objects.for_org(self.org)
+            .filter(message__conversation_id__in=recent)
+            .exclude(address="")
+            .values_list("message__conversation_id", "address")
+            .distinct()
+        ):
+            people.setdefault(conversation_id, set()).add(address)
+        for conversation in recent.values():
+            key = (conversation.account_id, normalise_subject(conversation.subject))
+            self.by_subject.setdefault(key, []).append(
+                (conversation, people.get(conversation.pk, set()))
+            )
 
     def _one(self, raw: bytes, sha: str, email: ParsedEmail) -> IngestResult:
         org, directory = self.org, self.directory
@@ -253,7 +283,14 @@ class _Batch:
         )
         self.messages.append(message)
         self.pending[email.message_id] = message
-        self.known[email.message_id] = conversation.pk
+        self.threads[email.message_id] = conversation
+        for thread_conversation, everyone in self.by_subject.get(
+            (account.pk, normalise_subject(conversation.subject)), []
+        ):
+            if thread_conversation is conversation or (
+                conversation.pk is not None and thread_conversation.pk == conversation.pk
+            ):
+                everyone.update(a.normalised for a in people)
         self.raws.append(RawEmail(organisation=org, sha256=sha, raw=raw, message=message))
         for role, addresses in (
             (Participant.Role.FROM, [email.sender] if email.sender else []),
@@ -294,42 +331,45 @@ class _Batch:
         people: list[Address],
         occurred_at: datetime,
     ) -> Conversation:
-        conversation = Conversation.objects.for_org(self.org).create(
+        conversation = Conversation(
+            organisation=self.org,
             account=account,
             subject=email.subject or "(no subject)",
             owner=account.owner or sender_member,
             started_at=occurred_at,
             last_activity_at=occurred_at,
-        )
-        self.conversations[conversation.pk] = conversation
-        key = (account.pk, normalise_subject(email.subject))
-        self.new_threads.setdefault(key, []).append((conversation, {a.normalised for a in people}))
+        )  # written with the batch
+        self.new_conversations.append(conversation)
+        key = (account.pk, normalise_subject(conversation.subject))
+        self.by_subject.setdefault(key, []).append((conversation, {a.normalised for a in people}))
         return conversation
 
     def _thread(
         self, email: ParsedEmail, account: Account | None, addresses: set[str], at: datetime
     ) -> Conversation | None:
-        for message_id in [email.in_reply_to, *reversed(email.references)]:
-            conversation_id = self.known.get(message_id) if message_id else None
-            if conversation_id is not None:
-                return self._conversation(conversation_id)
-        if account is not None:
-            # A reply to a thread this same batch started, matched by subject and people.
-            for conversation, people in self.new_threads.get(
+        ids = [i for i in [email.in_reply_to, *reversed(email.references)] if i]
+        for message_id in ids:
+            if message_id in self.threads:
+                return self.threads[message_id]
+            if message_id in self.known:
+                return self._conversation(self.known[message_id])
+        for message_id in ids:
+            token = REPLY_TOKEN.match(message_id)
+            if token:
+                found = Conversation.objects.for_org(self.org).filter(pk=int(token.group(1)))
+                if found.exists():
+                    return self._conversation(int(token.group(1)))
+        if account is None or not addresses:
+            return None
+        # Same subject, someone in common, same account, within 30 days: the most recent one.
+        matches = [
+            conversation
+            for conversation, everyone in self.by_subject.get(
                 (account.pk, normalise_subject(email.subject)), []
-            ):
-                if people & addresses and abs(conversation.last_activity_at - at) <= SUBJECT_WINDOW:
-                    return conversation
-        return find_conversation(
-            org=self.org,
-            in_reply_to=email.in_reply_to,
-            references=email.references,
-            subject=email.subject,
-            addresses=addresses,
-            account=account,
-            occurred_at=at,
-            known={},  # the batch looked its Message-IDs up already
-        )
+            )
+            if everyone & addresses and abs(conversation.last_activity_at - at) <= SUBJECT_WINDOW
+        ]
+        return max(matches, key=lambda c: c.last_activity_at, default=None)
 
     def _conversation(self, conversation_id: int) -> Conversation:
         if conversation_id not in self.conversations:
@@ -383,6 +423,7 @@ class _Batch:
 
     def _write(self) -> None:
         org = self.org
+        Conversation.objects.for_org(org).bulk_create(self.new_conversations)
         Message.objects.for_org(org).bulk_create(self.messages)
         Participant.objects.for_org(org).bulk_create(self.participants)
         for raw in self.raws:

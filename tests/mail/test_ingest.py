@@ -196,3 +196,47 @@ def test_ingestion_in_one_organisation_never_touches_another(a, b):
     )
     assert result.message.account == a.account
     assert not Message.objects.for_org(b.org).filter(message_id="<iso@x>").exists()
+
+
+def test_every_real_world_email_is_imported_or_quarantined_never_a_crash(a):
+    import os
+    import re
+    from collections import Counter
+    from pathlib import Path
+
+    import pytest
+
+    from accounts.services import account_save
+    from mail.services import emails_ingest
+
+    corpus = os.environ.get("THREADLINE_MAIL_CORPUS")
+    if not corpus or not Path(corpus).is_dir():
+        pytest.skip("THREADLINE_MAIL_CORPUS is not set to the shared mail corpus (.ci/run sets it)")
+    files = sorted(
+        p for p in Path(corpus).rglob("*")
+        if p.is_file() and p.name != "README.md" and "reply-trimming" not in p.parts
+    )  # fmt: skip
+    raws = [(f.read_bytes(), str(f.relative_to(corpus))) for f in files]
+    # The commonest sender domains become accounts, so real mail is filed and threaded too.
+    domains = Counter(
+        m.group(1).lower().decode()
+        for raw, _ in raws
+        if (m := re.search(rb"^From:.*@([\w-]+(?:\.[\w-]+)+)", raw, re.M | re.I))
+    )
+    for n, (domain, _) in enumerate(domains.most_common(40)):
+        if domain not in {"gmail.com", "yahoo.com", "hotmail.com", "aol.com", "msn.com"}:
+            account_save(org=a.org, domains=[domain], name=f"Corpus {n}")
+    outcomes: Counter[str] = Counter()
+    for start in range(0, len(raws), 250):
+        for result in emails_ingest(org=a.org, items=raws[start : start + 250]):
+            outcomes[result.outcome] += 1
+            assert result.outcome != "quarantined" or result.reason
+    assert sum(outcomes.values()) == len(files) > 6000
+    assert outcomes["created"] > 1000, outcomes
+    assert Message.objects.for_org(a.org).filter(kind="email").count() == outcomes["created"]
+    assert (
+        QuarantinedEmail.objects.for_org(a.org).count() == outcomes["quarantined"] + 1
+    )  # + the cast's
+    # Ingesting the same mail again stores nothing new.
+    again = Counter(r.outcome for r in emails_ingest(org=a.org, items=raws[:250]))
+    assert again["created"] == 0
