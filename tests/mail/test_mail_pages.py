@@ -127,3 +127,18 @@ def test_automated_mail_is_shown_as_such(a):
     email_ingest(org=a.org, raw=raw)
     html = a.client().get(f"/o/{a.org.slug}/accounts/{a.account.pk}/").content.decode()
     assert '<span class="badge automated" title="out-of-office">Out of office</span>' in html
+
+
+def test_a_reply_reads_as_its_new_text_with_the_quoted_history_folded_away(a):
+    raw = (
+        f"From: {a.contact.addresses.get().value}\r\nTo: x@y.example\r\nSubject: Re: Pricing\r\n"
+        "Message-ID: <reply@k>\r\n\r\nFriday works.\r\n\r\nOn Mon, Sam wrote:\r\n> Can we meet?\r\n"
+    ).encode()
+    email_ingest(org=a.org, raw=raw)
+    html = a.client().get(f"/o/{a.org.slug}/accounts/{a.account.pk}/").content.decode()
+    body = html[html.index("Friday works.") :]
+    assert (
+        body.index("Friday works.")
+        < body.index('<details class="quoted">')
+        < body.index("&gt; Can we meet?")
+    )
