@@ -45,6 +45,7 @@ def account_activity_refresh(*, org: Organisation) -> int:
                       FROM accounts_account acc
                       LEFT JOIN conversations_message m
                         ON m.organisation_id = acc.organisation_id AND m.account_id = acc.id
+                       AND m.automated_reason = ''  -- automated mail is no interaction
                      WHERE acc.organisation_id = %s
                      GROUP BY acc.id
                    ) AS latest

@@ -89,11 +89,26 @@ class ImapSession:
         status, data = self.connection.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
         if status != "OK":
             raise MailboxError("the server refused to send the messages")
+        # Servers may send UID before the body ("1 (UID 7 BODY[] {n}") or after it, in the
+        # bytes that close the item (" UID 7)"): look in both places.
+        pending: bytes | None = None
         for item in data:
             if isinstance(item, tuple) and len(item) == 2:
+                if pending is not None:
+                    raise MailboxError("the server sent a message without its UID")
                 uid = _UID.search(item[0])
                 if uid:
                     yield int(uid.group(1)), item[1]
+                else:
+                    pending = item[1]
+            elif pending is not None and isinstance(item, bytes):
+                uid = _UID.search(item)
+                if uid is None:
+                    raise MailboxError("the server sent a message without its UID")
+                yield int(uid.group(1)), pending
+                pending = None
+        if pending is not None:
+            raise MailboxError("the server sent a message without its UID")
 
 
 @contextmanager

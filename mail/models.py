@@ -37,6 +37,7 @@ class QuarantinedEmail(TenantModel):
         "mail.Mailbox", on_delete=models.SET_NULL, null=True, blank=True, related_name="quarantine"
     )
     raw = models.BinaryField()
+    sha256 = models.CharField(max_length=64, blank=True)
     reason = models.TextField()
     source = models.CharField(max_length=300, blank=True, help_text="Mailbox, folder and UID.")
     quarantined_at = models.DateTimeField(default=timezone.now)

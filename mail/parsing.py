@@ -135,7 +135,8 @@ def _charset_alias(charset: str) -> str:
 
 
 def _message_ids(value: str) -> list[str]:
-    return re.findall(r"<[^<>\s]+>", value or "")
+    # Longer than a header line may be (998): not an id anyone could reply to.
+    return [i for i in re.findall(r"<[^<>\s]+>", value or "") if len(i) <= 998]
 
 
 def _raw_headers(message: EmailMessage) -> list[tuple[str, str]]:
@@ -157,8 +158,8 @@ def _addresses(headers: list[tuple[str, str]], name: str) -> list[Address]:
     found = []
     for display, address in email.utils.getaddresses(values):
         address = address.strip().strip("<>").lower()
-        if "@" in address and " " not in address:
-            found.append(Address(name=display.strip(), address=address))
+        if "@" in address and " " not in address and len(address) <= 254:
+            found.append(Address(name=display.strip()[:200], address=address))
     return found
 
 
@@ -211,7 +212,11 @@ def parse_email(raw: bytes) -> ParsedEmail:
     ids = _message_ids(headers.get("message-id", ""))
     automated, out_of_office = classify_automated(message, headers, senders[0] if senders else None)
     return ParsedEmail(
-        message_id=ids[0] if ids else synthetic_message_id(raw),
+        message_id=ids[0]
+        if ids
+        else synthetic_message_id(
+            *(str(v) for n, v in raw_headers if n in {"from", "to", "cc", "date", "subject"}), text
+        ),
         in_reply_to=(_message_ids(headers.get("in-reply-to", "")) or [""])[0],
         references=_message_ids(headers.get("references", "")),
         subject=headers.get("subject", "")[:300],
@@ -228,9 +233,11 @@ def parse_email(raw: bytes) -> ParsedEmail:
     )
 
 
-def synthetic_message_id(raw: bytes) -> str:
-    """A stable id for mail without one, so the same bytes seen twice are one message."""
-    return f"<{hashlib.sha256(raw).hexdigest()[:40]}@no-message-id.threadline.invalid>"
+def synthetic_message_id(*parts: str) -> str:
+    """A stable id for mail without one, from what every copy of it shares (not the Received
+    or Delivered-To headers that differ between mailboxes), so each copy is one message."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()
+    return f"<{digest[:40]}@no-message-id.threadline.invalid>"
 
 
 def _walk(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -16,8 +17,15 @@ from conversations.services import record_activity_bulk
 from mail.models import Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
 from mail.parsing import Address, ParsedEmail, UnparseableEmail, parse_email
 from mail.quotes import split_reply
-from mail.threading import REPLY_TOKEN, SUBJECT_WINDOW, known_message_ids, normalise_subject
+from mail.threading import (
+    SUBJECT_WINDOW,
+    conversation_from_token,
+    known_message_ids,
+    normalise_subject,
+)
 from organisations.models import Organisation, User
+
+FUTURE_DATE_ALLOWANCE = timedelta(hours=1)
 
 
 @dataclass
@@ -83,6 +91,8 @@ def emails_ingest(
     try:
         with transaction.atomic():
             return _Batch(org, directory, account, mailbox).ingest(items)
+    except SoftTimeLimitExceeded:
+        raise  # the task is out of time: stop, the batch rolls back and the cursor stays put
     except Exception:
         return [_ingest_alone(org, item, directory, account, mailbox) for item in items]
 
@@ -107,6 +117,8 @@ def _ingest_alone(
         if UnsortedEmail.objects.for_org(org).filter(message_id=message_id).exists():
             return IngestResult("unsorted")
         return _quarantine(org, raw, source, mailbox, "could not be stored: a conflicting row")
+    except SoftTimeLimitExceeded:
+        raise
     except Exception as error:  # keep the mail and the batch going; the reason says what broke
         reason = f"could not be stored: {type(error).__name__}: {error}"
         return _quarantine(org, raw, source, mailbox, reason)
@@ -122,9 +134,12 @@ def _message_id_of(raw: bytes) -> str:
 def _quarantine(
     org: Organisation, raw: bytes, source: str, mailbox: Mailbox | None, reason: str
 ) -> IngestResult:
-    QuarantinedEmail.objects.for_org(org).create(
-        mailbox=mailbox, raw=raw, reason=reason[:2000], source=source
-    )
+    sha = hashlib.sha256(raw).hexdigest()
+    # The same bad bytes read again (a resync) stay one quarantined email.
+    if not QuarantinedEmail.objects.for_org(org).filter(sha256=sha, resolved_at=None).exists():
+        QuarantinedEmail.objects.for_org(org).create(
+            mailbox=mailbox, raw=raw, sha256=sha, reason=reason[:2000], source=source[:300]
+        )
     return IngestResult("quarantined", reason=reason)
 
 
@@ -155,20 +170,29 @@ class _Batch:
     def ingest(self, items: list[tuple[bytes, str]]) -> list[IngestResult]:
         parsed: list[tuple[bytes, str, str, ParsedEmail | None, str]] = []
         for raw, source in items:
+            sha = hashlib.sha256(raw).hexdigest()
             try:
-                parsed.append((raw, source, hashlib.sha256(raw).hexdigest(), parse_email(raw), ""))
+                parsed.append((raw, source, sha, parse_email(raw), ""))
             except UnparseableEmail as error:
-                parsed.append((raw, source, "", None, str(error)))
+                parsed.append((raw, source, sha, None, str(error)))
         self._look_up([email for _, _, _, email, _ in parsed if email is not None])
+        self.quarantined_shas = set(
+            QuarantinedEmail.objects.for_org(self.org)
+            .filter(sha256__in=[sha for _, _, sha, email, _ in parsed if email is None])
+            .filter(resolved_at=None)
+            .values_list("sha256", flat=True)
+        )
         results = []
         for raw, source, sha, email, reason in parsed:
             if email is None:
-                self.quarantined.append(
-                    QuarantinedEmail(
-                        organisation=self.org, mailbox=self.mailbox, raw=raw, reason=reason,
-                        source=source,
-                    )
-                )  # fmt: skip
+                if sha not in self.quarantined_shas:
+                    self.quarantined_shas.add(sha)
+                    self.quarantined.append(
+                        QuarantinedEmail(
+                            organisation=self.org, mailbox=self.mailbox, raw=raw, sha256=sha,
+                            reason=reason, source=source[:300],
+                        )
+                    )  # fmt: skip
                 results.append(IngestResult("quarantined", reason=reason))
             else:
                 results.append(self._one(raw, sha, email))
@@ -212,7 +236,13 @@ class _Batch:
         recent = {
             c.pk: c
             for c in Conversation.objects.for_org(self.org)
-            .filter(account_id__in=self.accounts, last_activity_at__range=(since, until))
+            .filter(
+                account_id__in=[
+                    *self.accounts,
+                    *([self.forced_account.pk] if self.forced_account else []),
+                ],
+                last_activity_at__range=(since, until),
+            )
             .only("pk", "account_id", "subject", "last_activity_at")
             if normalise_subject(c.subject) in subjects
         }
@@ -249,10 +279,16 @@ class _Batch:
             direction = Message.Direction.INTERNAL if not theirs else Message.Direction.OUTBOUND
         else:
             direction = Message.Direction.INBOUND
-        occurred_at = email.date or timezone.now()
+        # A Date in the future (a wrong clock, or spam) would hold every clock there for good.
+        now = timezone.now()
+        occurred_at = min(email.date or now, now + FUTURE_DATE_ALLOWANCE)
         account = self.forced_account or self._account_for(email, theirs, direction)
-        conversation = self._thread(email, account, {a.normalised for a in people}, occurred_at)
-        if conversation is not None and self.forced_account is None:
+        # "Someone in common" means someone on the customer's side: we are in every thread.
+        conversation = self._thread(email, account, {a.normalised for a in theirs}, occurred_at)
+        if conversation is not None and self.forced_account is not None:
+            if conversation.account_id != self.forced_account.pk:
+                conversation = None  # filed under this account: only its own threads qualify
+        elif conversation is not None:
             account = self._account(conversation.account_id)
         if account is None:
             return self._unsorted(raw, sha, email, occurred_at)
@@ -261,6 +297,7 @@ class _Batch:
             conversation = self._new_conversation(
                 email, account, sender_member, people, occurred_at
             )
+        conversation.last_activity_at = max(conversation.last_activity_at, occurred_at)
         split = split_reply(email.text)
         message = Message(
             organisation=org,
@@ -290,7 +327,7 @@ class _Batch:
             if thread_conversation is conversation or (
                 conversation.pk is not None and thread_conversation.pk == conversation.pk
             ):
-                everyone.update(a.normalised for a in people)
+                everyone.update(a.normalised for a in theirs)
         self.raws.append(RawEmail(organisation=org, sha256=sha, raw=raw, message=message))
         for role, addresses in (
             (Participant.Role.FROM, [email.sender] if email.sender else []),
@@ -341,7 +378,8 @@ class _Batch:
         )  # written with the batch
         self.new_conversations.append(conversation)
         key = (account.pk, normalise_subject(conversation.subject))
-        self.by_subject.setdefault(key, []).append((conversation, {a.normalised for a in people}))
+        everyone = {a.normalised for a in people if self.directory.member(a) is None}
+        self.by_subject.setdefault(key, []).append((conversation, everyone))
         return conversation
 
     def _thread(
@@ -354,11 +392,12 @@ class _Batch:
             if message_id in self.known:
                 return self._conversation(self.known[message_id])
         for message_id in ids:
-            token = REPLY_TOKEN.match(message_id)
-            if token:
-                found = Conversation.objects.for_org(self.org).filter(pk=int(token.group(1)))
-                if found.exists():
-                    return self._conversation(int(token.group(1)))
+            token = conversation_from_token(org_id=self.org.pk, message_id=message_id)
+            if (
+                token is not None
+                and Conversation.objects.for_org(self.org).filter(pk=token).exists()
+            ):
+                return self._conversation(token)
         if account is None or not addresses:
             return None
         # Same subject, someone in common, same account, within 30 days: the most recent one.
@@ -411,7 +450,7 @@ class _Batch:
             if self.forced_account is None and not at_account:
                 continue
             contact = Contact.objects.for_org(self.org).create(
-                account=account, full_name=address.name or address.address.split("@")[0]
+                account=account, full_name=(address.name or address.address.split("@")[0])[:200]
             )
             ContactAddress(
                 organisation=self.org, contact=contact, kind=ContactAddress.Kind.EMAIL,
@@ -428,8 +467,14 @@ class _Batch:
         Participant.objects.for_org(org).bulk_create(self.participants)
         for raw in self.raws:
             raw.message_id = raw.message.pk if raw.message is not None else None
-        # Bytes already kept (a second mailbox, a resync) are not kept twice.
+        # Bytes already kept (a second mailbox, a resync) are not kept twice...
         RawEmail.objects.for_org(org).bulk_create(self.raws, ignore_conflicts=True)
+        # ...but a copy kept before it had a message (it waited unsorted) now links to it.
+        for raw in self.raws:
+            if raw.message is not None and raw.pk is None:
+                RawEmail.objects.for_org(org).filter(sha256=raw.sha256, message=None).update(
+                    message=raw.message
+                )
         missing = {u.raw_email.sha256 for u in self.unsorted if u.raw_email.pk is None}
         stored = dict(
             RawEmail.objects.for_org(org).filter(sha256__in=missing).values_list("sha256", "pk")
@@ -437,6 +482,11 @@ class _Batch:
         for unsorted in self.unsorted:
             unsorted.raw_email_id = unsorted.raw_email.pk or stored[unsorted.raw_email.sha256]
         UnsortedEmail.objects.for_org(org).bulk_create(self.unsorted)
+        # Mail that waited unsorted and now found its account (a resync after a domain was added).
+        UnsortedEmail.objects.for_org(org).filter(
+            message_id__in=[m.message_id for m in self.messages],
+            state=UnsortedEmail.State.WAITING,
+        ).update(state=UnsortedEmail.State.FILED)
         QuarantinedEmail.objects.for_org(org).bulk_create(self.quarantined)
         record_activity_bulk(org=org, messages=self.messages)
 

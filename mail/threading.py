@@ -8,15 +8,45 @@ with someone in common at the same account within 30 days.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from datetime import timedelta
+
+from django.conf import settings
 
 from conversations.models import Message
 from organisations.models import Organisation
 
 SUBJECT_WINDOW = timedelta(days=30)
-# Message-IDs of mail Threadline sends: <tl.c{conversation id}.{random}@host>
-REPLY_TOKEN = re.compile(r"^<tl\.c(\d+)\.[^@>]+@")
+# Message-IDs of mail Threadline sends: <tl.c{conversation id}.{signature}.{random}@host>.
+# The signature is what makes the token worth trusting: anyone can type a conversation id.
+REPLY_TOKEN = re.compile(r"^<tl\.c(\d+)\.([0-9a-f]{20})\.[^@>]+@")
+
+
+def _signature(org_id: int, conversation_id: int) -> str:
+    key = settings.SECRET_KEY.encode()
+    message = f"reply-token:{org_id}:{conversation_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:20]
+
+
+def reply_token_message_id(*, org_id: int, conversation_id: int, host: str) -> str:
+    """A Message-ID for mail we send that leads replies back to the conversation."""
+    signature = _signature(org_id, conversation_id)
+    return f"<tl.c{conversation_id}.{signature}.{secrets.token_hex(8)}@{host}>"
+
+
+def conversation_from_token(*, org_id: int, message_id: str) -> int | None:
+    match = REPLY_TOKEN.match(message_id)
+    if match is None:
+        return None
+    conversation_id = int(match.group(1))
+    if not hmac.compare_digest(match.group(2), _signature(org_id, conversation_id)):
+        return None
+    return conversation_id
+
+
 _PREFIX = re.compile(
     r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|rif|r|tr|ref|odp|res|enc|doorst|vl|ynt)"
     r"(\[\d+\]|\(\d+\))?\s*:\s*|\[[^\]]{1,40}\]\s*)",

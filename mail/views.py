@@ -144,9 +144,16 @@ def unsorted_decide(request: OrgRequest, unsorted_id: int, decision: str):  # ty
     if decision != "file" or not form.is_valid():
         messages.error(request, "Choose an account to file it under.")
         return redirect("unsorted_list", org_slug=request.org.slug)
-    message = unsorted_file(
-        org=request.org, unsorted=unsorted, account=form.cleaned_data["account"], by=request.user
-    )
+    try:
+        message = unsorted_file(
+            org=request.org,
+            unsorted=unsorted,
+            account=form.cleaned_data["account"],
+            by=request.user,
+        )
+    except ValueError as error:
+        messages.error(request, str(error))
+        return redirect("unsorted_list", org_slug=request.org.slug)
     messages.success(request, f"Filed under {message.account}.")
     return redirect(
         "conversation_detail", org_slug=request.org.slug, conversation_id=message.conversation_id

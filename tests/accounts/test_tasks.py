@@ -34,3 +34,10 @@ def test_the_nightly_fan_out_enqueues_one_task_per_organisation(a, b, settings):
     finally:
         app.conf.task_always_eager = False
     assert not Account.all_orgs.filter(last_interaction_at=None).exists()
+
+
+def test_automated_mail_is_no_interaction_when_activity_is_refreshed(a):
+    Message.all_orgs.filter(pk=a.message.pk).update(automated_reason="out-of-office")
+    Account.all_orgs.update(last_interaction_at=a.message.occurred_at)
+    refresh_account_activity(a.org.pk)
+    assert Account.all_orgs.get(pk=a.account.pk).last_interaction_at is None

@@ -149,8 +149,18 @@ def test_an_outlook_reply_without_references_threads_by_subject_and_people(a):
     assert stranger_same_subject.message.conversation != first.message.conversation
 
 
-def test_a_reply_token_in_our_message_ids_finds_the_conversation(a):
-    token = f"<tl.c{a.conversation.pk}.k3j4h5@threadline.example>"
+def test_a_reply_token_in_our_message_ids_finds_the_conversation_and_a_forged_one_does_not(a):
+    from mail.threading import reply_token_message_id
+
+    forged = email_ingest(
+        org=a.org,
+        raw=eml(sender="x@gmail.com", to=a.sales.email, subject="Totally new", message_id="<f1@x>",
+                extra=f"In-Reply-To: <tl.c{a.conversation.pk}.{'0' * 20}.abc@threadline.example>\n"),
+    )  # fmt: skip
+    assert forged.outcome == "unsorted"
+    token = reply_token_message_id(
+        org_id=a.org.pk, conversation_id=a.conversation.pk, host="t.example"
+    )
     result = email_ingest(
         org=a.org,
         raw=eml(sender=customer(a), to=a.sales.email, subject="Totally new",
@@ -160,6 +170,8 @@ def test_a_reply_token_in_our_message_ids_finds_the_conversation(a):
 
 
 def test_automated_mail_is_kept_but_moves_no_ones_clock(a):
+    Message.all_orgs.filter(pk=a.message.pk).update(message_id="<sent@us>")
+    a.message.message_id = "<sent@us>"
     conversation = Conversation.objects.for_org(a.org).get()
     before = conversation.last_inbound_at, Account.objects.for_org(a.org).get().last_interaction_at
     result = email_ingest(
@@ -170,8 +182,9 @@ def test_automated_mail_is_kept_but_moves_no_ones_clock(a):
     )  # fmt: skip
     assert result.message.is_automated and result.message.is_out_of_office
     conversation = result.message.conversation
+    assert conversation.pk == a.conversation.pk, "the auto-reply threads into the conversation"
     conversation.refresh_from_db()
-    assert conversation.last_inbound_at in {None, before[0]}
+    assert conversation.last_inbound_at == before[0]
     assert (
         Account.objects.for_org(result.message.organisation)
         .get(pk=result.message.account_id)
@@ -240,3 +253,84 @@ def test_every_real_world_email_is_imported_or_quarantined_never_a_crash(a):
     # Ingesting the same mail again stores nothing new.
     again = Counter(r.outcome for r in emails_ingest(org=a.org, items=raws[:250]))
     assert again["created"] == 0
+
+
+def test_a_date_in_the_future_does_not_hold_the_clocks_there(a):
+    from django.utils import timezone
+
+    result = email_ingest(
+        org=a.org,
+        raw=eml(sender=customer(a), to=a.sales.email, message_id="<fut@x>",
+                date="Fri, 01 Jan 2099 00:00:00 +0000"),
+    )  # fmt: skip
+    assert result.message.occurred_at < timezone.now() + timezone.timedelta(hours=2)
+    assert Account.objects.for_org(a.org).get().last_interaction_at.year < 2099
+
+
+def test_a_thread_spanning_weeks_in_one_batch_stays_one_conversation(a):
+    from mail.services import emails_ingest
+
+    days = ["Mon, 02 Nov 2026", "Fri, 27 Nov 2026", "Tue, 22 Dec 2026"]
+    items = [
+        (eml(sender=customer(a), to=a.sales.email, subject="Re: Roadmap" if n else "Roadmap",
+             message_id=f"<w{n}@x>", date=f"{day} 10:00:00 +0000"), "")
+        for n, day in enumerate(days)
+    ]  # fmt: skip
+    results = emails_ingest(org=a.org, items=items)
+    assert len({r.message.conversation.pk for r in results}) == 1
+
+
+def test_two_customers_writing_to_us_on_the_same_subject_are_two_conversations(a):
+    other = factories.ContactFactory(organisation=a.org, account=a.account, full_name="Other")
+    factories.ContactAddressFactory(
+        organisation=a.org, contact=other, value=f"other@{a.domain.domain}"
+    )
+    first = email_ingest(
+        org=a.org,
+        raw=eml(sender=customer(a), to=a.sales.email, subject="Invoice", message_id="<i1@x>"),
+    )
+    second = email_ingest(
+        org=a.org,
+        raw=eml(
+            sender=f"other@{a.domain.domain}",
+            to=a.sales.email,
+            subject="Invoice",
+            message_id="<i2@x>",
+        ),
+    )
+    assert first.message.conversation != second.message.conversation
+
+
+def test_mail_without_a_message_id_seen_in_two_mailboxes_is_one_message(a):
+    body = f"From: {customer(a)}\r\nTo: {a.sales.email}\r\nSubject: No id\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\n\r\nHi\r\n"
+    first = email_ingest(org=a.org, raw=("Delivered-To: one@us\r\n" + body).encode())
+    second = email_ingest(org=a.org, raw=("Delivered-To: two@us\r\n" + body).encode())
+    assert (first.outcome, second.outcome) == ("created", "duplicate")
+
+
+def test_filed_mail_keeps_its_raw_copy(a):
+    from mail.services import unsorted_file
+
+    raw = eml(sender="zed@gmail.com", to=a.sales.email, message_id="<raw@x>")
+    email_ingest(org=a.org, raw=raw)
+    waiting = UnsortedEmail.objects.for_org(a.org).get(message_id="<raw@x>")
+    message = unsorted_file(org=a.org, unsorted=waiting, account=a.account, by=a.sales)
+    assert RawEmail.objects.for_org(a.org).get(message=message).raw == raw
+
+
+def test_the_same_bad_email_read_twice_is_quarantined_once_and_a_long_source_is_fine(a):
+    source = "INBOX/" + "deep/" * 100
+    email_ingest(org=a.org, raw=b"garbage", source=source)
+    email_ingest(org=a.org, raw=b"garbage", source=source)
+    kept = QuarantinedEmail.objects.for_org(a.org).filter(raw=b"garbage")
+    assert kept.count() == 1 and kept.get().source == source[:300]
+
+
+def test_overlong_names_and_ids_are_trimmed_not_quarantined(a):
+    result = email_ingest(
+        org=a.org,
+        raw=eml(sender=f'"{"N" * 300}" <long@{a.domain.domain}>', to=a.sales.email,
+                message_id="<long@x>", extra=f"In-Reply-To: <{'y' * 1200}@x>\n"),
+    )  # fmt: skip
+    assert result.outcome == "created"
+    assert result.message.sender_contact.full_name == "N" * 200
