@@ -6,7 +6,7 @@ from django import forms
 
 from accounts.models import Account
 from mail.models import Mailbox
-from organisations.models import Organisation
+from organisations.models import Organisation, User
 
 
 class MailboxForm(forms.ModelForm):
@@ -25,14 +25,25 @@ class MailboxForm(forms.ModelForm):
         fields = ("email_address", "host", "port", "security", "username", "history_days")
         help_texts = {"history_days": "How far back to import on first connect."}
 
-    def __init__(self, *args: Any, org: Organisation, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, org: Organisation, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.org = org
+        self.org, self.owner = org, owner
         if self.instance.pk and not self.is_bound:
             self.initial["extra_folders"] = ", ".join(self.instance.extra_folders)
         if not self.instance.pk:
             self.fields["password"].required = True
             self.fields["password"].help_text = "Stored encrypted and never shown again."
+
+    def clean_email_address(self) -> str:
+        address = self.cleaned_data["email_address"].strip().lower()
+        taken = Mailbox.objects.for_org(self.org).filter(
+            owner=self.owner, email_address__iexact=address
+        )
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("You have connected this mailbox already.")
+        return address
 
     def clean_extra_folders(self) -> list[str]:
         raw = self.cleaned_data.get("extra_folders") or ""

@@ -74,6 +74,7 @@ def mailbox_create(request: OrgRequest):  # type: ignore[no-untyped-def]
     form = MailboxForm(
         request.POST or None,
         org=request.org,
+        owner=request.user,
         initial={"email_address": request.user.email, "username": request.user.email},
     )
     response = _save_or_test(request, form, None) if request.method == "POST" else None
@@ -85,7 +86,7 @@ def mailbox_create(request: OrgRequest):  # type: ignore[no-untyped-def]
 @require_http_methods(["GET", "POST"])
 def mailbox_edit(request: OrgRequest, mailbox_id: int):  # type: ignore[no-untyped-def]
     mailbox = get_own_mailbox(request, mailbox_id)
-    form = MailboxForm(request.POST or None, instance=mailbox, org=request.org)
+    form = MailboxForm(request.POST or None, instance=mailbox, org=request.org, owner=request.user)
     response = _save_or_test(request, form, mailbox) if request.method == "POST" else None
     context = {
         "form": form,

@@ -142,3 +142,13 @@ def test_a_reply_reads_as_its_new_text_with_the_quoted_history_folded_away(a):
         < body.index('<details class="quoted">')
         < body.index("&gt; Can we meet?")
     )
+
+
+def test_connecting_the_same_mailbox_twice_is_a_field_error(dovecot, a):
+    url = f"/o/{a.org.slug}/mail/new/"
+    assert a.client().post(url, form(dovecot, dovecot.new_user())).status_code == 302
+    again = a.client().post(
+        url, form(dovecot, dovecot.new_user(), email_address="ME@ourco.example")
+    )
+    assert again.status_code == 422
+    assert "You have connected this mailbox already." in again.content.decode()
