@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, QuerySet
 
 from accounts.models import Account
-from contacts.models import Contact, ContactAddress
+from contacts.models import Contact
 from organisations.models import Organisation
 
 
@@ -26,8 +26,5 @@ def account_people(*, org: Organisation, account: Account) -> QuerySet[Contact]:
     return (
         Contact.objects.for_org(org)
         .filter(account=account)
-        .prefetch_related(
-            Prefetch("addresses", queryset=ContactAddress.objects.for_org(org).order_by("pk"))
-        )
         .order_by("left_company_on", "full_name")
     )

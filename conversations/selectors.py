@@ -4,7 +4,13 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Account
 from contacts.models import Contact
-from conversations.models import Commitment, Conversation, Message, Participant
+from conversations.models import (
+    Commitment,
+    Conversation,
+    ConversationLink,
+    Message,
+    Participant,
+)
 from organisations.models import Organisation, User
 
 
@@ -50,20 +56,13 @@ def conversation_messages(*, org: Organisation, conversation: Conversation) -> Q
 def related_conversations(
     *, org: Organisation, conversation: Conversation
 ) -> QuerySet[Conversation]:
-    from conversations.models import ConversationLink
-
     links = ConversationLink.objects.for_org(org)
     linked = (
         links.filter(from_conversation=conversation)
         .values("to_conversation_id")
         .union(links.filter(to_conversation=conversation).values("from_conversation_id"))
     )
-    return (
-        Conversation.objects.for_org(org)
-        .filter(pk__in=linked)
-        .select_related("account")
-        .order_by("-last_activity_at")
-    )
+    return Conversation.objects.for_org(org).filter(pk__in=linked).order_by("-last_activity_at")
 
 
 def open_commitments(

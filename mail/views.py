@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mail.forms import FileUnsortedForm, MailboxForm
@@ -28,14 +27,13 @@ def get_own_mailbox(request: OrgRequest, mailbox_id: int) -> Mailbox:
 
 
 def mailbox_list(request: OrgRequest):  # type: ignore[no-untyped-def]
-    mailboxes = list(mailboxes_of(org=request.org, owner=request.user))
-    now = timezone.now()
-    for mailbox in mailboxes:
-        mailbox.lag = now - mailbox.last_success_at if mailbox.last_success_at else None  # type: ignore[attr-defined]
     return render(
         request,
         "mail/mailbox_list.html",
-        {"mailboxes": mailboxes, "unsorted_count": unsorted_waiting(org=request.org).count()},
+        {
+            "mailboxes": mailboxes_of(org=request.org, owner=request.user),
+            "unsorted_count": unsorted_waiting(org=request.org).count(),
+        },
     )
 
 

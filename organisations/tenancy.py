@@ -13,7 +13,7 @@ organisation_id matches the `threadline.organisation_id` setting of the connecti
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, connection, models
@@ -108,51 +108,38 @@ def _read_settings(cursor: Any) -> tuple[str, str]:
     return org_id or "", all_orgs or ""
 
 
-def _set_setting(cursor: Any, name: str, value: str) -> None:
-    cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
+def _apply(cursor: Any, org_id: str, all_orgs: str) -> None:
+    cursor.execute(
+        "SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
+        [ORG_SETTING, org_id, ALL_ORGS_SETTING, all_orgs],
+    )
 
 
 @contextmanager
-def org_context(org: Organisation | int) -> Iterator[None]:
+def _database_context(org_id: str, all_orgs: str) -> Iterator[None]:
+    """Set what the row-level security policies see, and always put the previous back."""
+    with connection.cursor() as cursor:
+        previous = _read_settings(cursor)
+        _apply(cursor, org_id, all_orgs)
+    try:
+        yield
+    finally:
+        _restore(previous)
+
+
+def org_context(org: Organisation | int) -> AbstractContextManager[None]:
     """Let the database show this organisation's rows (and only those) inside the block."""
-    org_id = org if isinstance(org, int) else org.pk
-    with connection.cursor() as cursor:
-        previous = _read_settings(cursor)
-        cursor.execute(
-            "SELECT set_config(%s, %s, false), set_config(%s, '', false)",
-            [ORG_SETTING, str(org_id), ALL_ORGS_SETTING],
-        )
-    try:
-        yield
-    finally:
-        _restore(previous)
+    return _database_context(str(org if isinstance(org, int) else org.pk), "")
 
 
-@contextmanager
-def no_org_context() -> Iterator[None]:
+def no_org_context() -> AbstractContextManager[None]:
     """Neither an organisation nor the escape hatch: the database shows no tenant rows."""
-    with connection.cursor() as cursor:
-        previous = _read_settings(cursor)
-        cursor.execute(
-            "SELECT set_config(%s, '', false), set_config(%s, '', false)",
-            [ORG_SETTING, ALL_ORGS_SETTING],
-        )
-    try:
-        yield
-    finally:
-        _restore(previous)
+    return _database_context("", "")
 
 
-@contextmanager
-def all_orgs_context() -> Iterator[None]:
+def all_orgs_context() -> AbstractContextManager[None]:
     """Escape hatch for admin and system jobs that span organisations."""
-    with connection.cursor() as cursor:
-        previous = _read_settings(cursor)
-        _set_setting(cursor, ALL_ORGS_SETTING, "on")
-    try:
-        yield
-    finally:
-        _restore(previous)
+    return _database_context("", "on")
 
 
 def _restore(previous: tuple[str, str]) -> None:
@@ -160,10 +147,7 @@ def _restore(previous: tuple[str, str]) -> None:
         return  # closed: the session and its settings are gone
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
-                [ORG_SETTING, previous[0], ALL_ORGS_SETTING, previous[1]],
-            )
+            _apply(cursor, *previous)
     except DatabaseError:
         # Never hand a connection that may still carry this organisation to the next request.
         if not connection.in_atomic_block:
