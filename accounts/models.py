@@ -37,6 +37,10 @@ class Account(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
     # Kept current by conversations.services whenever an interaction is recorded.
     last_interaction_at = models.DateTimeField(null=True, blank=True)
+    # The account's own rhythm: median days between days we were in touch (last year).
+    usual_gap_days = models.FloatField(null=True, blank=True)
+    # How long they usually take to answer us: median days from our turn to their next one.
+    usual_reply_days = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [

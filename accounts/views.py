@@ -87,7 +87,7 @@ def account_detail(request: OrgRequest, account_id: int):  # type: ignore[no-unt
     context |= {
         "people": account_people(org=request.org, account=account),
         "domains": account.domains.order_by("domain"),
-        "commitments": open_commitments(org=request.org, account=account),
+        "commitments": open_commitments(org=request.org, account=account, with_suggestions=True),
         "log_form": LogInteractionForm(org=request.org, account=account),
     }
     return render(request, "accounts/account_detail.html", context)

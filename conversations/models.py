@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -11,9 +11,20 @@ from accounts.models import Account
 from contacts.models import Contact
 from organisations.tenancy import TenantModel
 
+if TYPE_CHECKING:
+    from organisations.calendar import BusinessCalendar
+
 
 class Conversation(TenantModel):
     """A thread of messages of any kind with one customer account, kept for as long as it lasts."""
+
+    class State(models.TextChoices):
+        """Whose turn it is, derived from the record (conversations/state.py)."""
+
+        AWAITING_US = "awaiting_us", "Awaiting us"
+        AWAITING_THEM = "awaiting_them", "Awaiting them"
+        SETTLED = "settled", "Settled"
+        QUIET = "quiet", "Quiet"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="conversations")
     subject = models.CharField(max_length=300)
@@ -29,6 +40,14 @@ class Conversation(TenantModel):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_outbound_at = models.DateTimeField(null=True, blank=True)
     message_count = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=14, choices=State.choices, default=State.SETTLED)
+    # When the current state began: the customer turn we owe an answer to, or our question.
+    state_since = models.DateTimeField(null=True, blank=True)
+    # Deadlines in business time, so the follow-up scan is a plain indexed comparison.
+    reply_due_at = models.DateTimeField(null=True, blank=True)
+    nudge_due_at = models.DateTimeField(null=True, blank=True)
+    # A member said the customer's last turn needs no reply ("thanks, all good").
+    no_reply_needed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes: ClassVar = [
@@ -37,6 +56,18 @@ class Conversation(TenantModel):
                 name="conversation_account_recent",
             ),
             models.Index("organisation", "owner", name="conversation_org_owner"),
+            models.Index(
+                "organisation", "reply_due_at", condition=Q(state="awaiting_us"),
+                name="conversation_reply_due",
+            ),
+            models.Index(
+                "organisation", "nudge_due_at", condition=Q(state="awaiting_them"),
+                name="conversation_nudge_due",
+            ),
+            models.Index(
+                "organisation", "last_activity_at", condition=Q(state="settled"),
+                name="conversation_settled_activity",
+            ),
         ]  # fmt: skip
 
     def __str__(self) -> str:
@@ -206,9 +237,11 @@ class Commitment(TenantModel):
         THEM = "them", "They owe"
 
     class State(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"  # found in a message's text, waiting for a member
         OPEN = "open", "Open"
         KEPT = "kept", "Kept"
         DROPPED = "dropped", "Dropped"
+        NOT_A_PROMISE = "not_a_promise", "Not a promise"  # a rejected suggestion, kept as a label
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="commitments"
@@ -219,8 +252,14 @@ class Commitment(TenantModel):
     owed_by = models.CharField(max_length=4, choices=OwedBy.choices)
     text = models.CharField(max_length=500)
     due_on = models.DateField(null=True, blank=True)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
+    state = models.CharField(max_length=14, choices=State.choices, default=State.OPEN)
+    # From due_on and the organisation's business hours: late after due_at, reminded at remind_at.
+    due_at = models.DateTimeField(null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
     kept_at = models.DateTimeField(null=True, blank=True)
+    kept_by_message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="kept_commitments"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -236,15 +275,32 @@ class Commitment(TenantModel):
                 condition=Q(state="open"),
                 name="commitment_open_due",
             ),
+            models.Index(
+                fields=["organisation", "remind_at"],
+                condition=Q(state="open", owed_by="us"),
+                name="commitment_our_reminders",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.text
 
+    def set_deadlines(self, calendar: BusinessCalendar) -> None:
+        """Late after the close of business on the due day; reminded one business day before."""
+        if self.due_on is None:
+            self.due_at = self.remind_at = None
+        else:
+            self.due_at = calendar.end_of_day(self.due_on)
+            self.remind_at = calendar.add(self.due_at, -1)
+
     @property
     def is_overdue(self) -> bool:
-        return (
-            self.state == self.State.OPEN
-            and self.due_on is not None
-            and self.due_on < timezone.localdate()
-        )
+        if self.state != self.State.OPEN or self.due_on is None:
+            return False
+        if self.due_at is not None:
+            return self.due_at < timezone.now()
+        return self.due_on < timezone.localdate()
+
+    @property
+    def kept_late(self) -> bool:
+        return bool(self.kept_at and self.due_at and self.kept_at > self.due_at)

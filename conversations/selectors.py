@@ -71,8 +71,13 @@ def open_commitments(
     account: Account | None = None,
     conversation: Conversation | None = None,
     owner: User | None = None,
+    with_suggestions: bool = False,
 ) -> QuerySet[Commitment]:
-    commitments = Commitment.objects.for_org(org).filter(state=Commitment.State.OPEN)
+    """Open promises (and, where asked, ones found in the text awaiting a member's word)."""
+    states = [Commitment.State.OPEN]
+    if with_suggestions:
+        states.append(Commitment.State.SUGGESTED)
+    commitments = Commitment.objects.for_org(org).filter(state__in=states)
     if account is not None:
         commitments = commitments.filter(conversation__account=account)
     if conversation is not None:

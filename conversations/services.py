@@ -11,6 +11,8 @@ from django.utils import timezone
 from accounts.models import Account
 from contacts.models import Contact
 from conversations.models import Commitment, Conversation, Message, Participant
+from conversations.state import conversation_states_refresh
+from organisations.calendar import BusinessCalendar
 from organisations.models import Organisation, User
 
 
@@ -90,6 +92,9 @@ def interaction_log(
         )
         if text.strip()
     ]
+    calendar = BusinessCalendar.for_org(org)
+    for commitment in commitments:
+        commitment.set_deadlines(calendar)
     Commitment.objects.for_org(org).bulk_create(commitments)
     record_activity(org=org, conversation=conversation, message=message)
     return message
@@ -169,12 +174,100 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
                 """,  # noqa: S608 - only placeholders are interpolated
                 [*(value for item in accounts.items() for value in item), org.pk],
             )
+    conversation_states_refresh(org=org, conversation_ids=clocks)
 
 
-def commitment_set_state(*, org: Organisation, commitment: Commitment, state: str) -> Commitment:
-    if state not in Commitment.State.values:
-        raise RecordError(f"A commitment can be open, kept or dropped, not “{state}”.")
+def commitment_add(
+    *,
+    org: Organisation,
+    conversation: Conversation,
+    owed_by: str,
+    text: str,
+    due_on: datetime.date | None = None,
+    message: Message | None = None,
+    by: User | None = None,
+) -> Commitment:
+    """A promise added by hand, on a conversation or on the message where it was made."""
+    if not text.strip():
+        raise RecordError("Say what was promised.")
+    if message is not None and message.conversation_id != conversation.pk:
+        raise RecordError("That message is in another conversation.")
+    commitment = Commitment(
+        organisation=org,
+        conversation=conversation,
+        message=message,
+        owed_by=owed_by,
+        text=text.strip()[:500],
+        due_on=due_on,
+        created_by=by,
+    )
+    commitment.set_deadlines(BusinessCalendar.for_org(org))
+    commitment.save()
+    return commitment
+
+
+def commitments_suggest(*, org: Organisation, messages: Sequence[Message]) -> list[Commitment]:
+    """Promises found in the new text of human email: suggestions a member confirms or rejects."""
+    from conversations.detection import suggest_commitments
+
+    calendar = BusinessCalendar.for_org(org)
+    suggestions = []
+    for message in messages:
+        if message.kind != Message.Kind.EMAIL or message.is_automated or not message.body_text:
+            continue
+        if message.direction == Message.Direction.INTERNAL:
+            continue
+        for found in suggest_commitments(
+            message.body_text,
+            written_at=message.occurred_at,
+            tz=calendar.tz,
+            from_us=message.direction == Message.Direction.OUTBOUND,
+        ):
+            commitment = Commitment(
+                organisation=org,
+                conversation_id=message.conversation_id,
+                message=message,
+                owed_by=found.owed_by,
+                text=found.text[:500],
+                due_on=found.due_on,
+                state=Commitment.State.SUGGESTED,
+            )
+            commitment.set_deadlines(calendar)
+            suggestions.append(commitment)
+    return Commitment.objects.for_org(org).bulk_create(suggestions)
+
+
+_STATE_CHANGES: dict[str, set[str]] = {
+    # from -> the states a member may move it to
+    Commitment.State.SUGGESTED: {Commitment.State.OPEN, Commitment.State.NOT_A_PROMISE},
+    Commitment.State.OPEN: {Commitment.State.KEPT, Commitment.State.DROPPED},
+    Commitment.State.KEPT: {Commitment.State.OPEN},
+    Commitment.State.DROPPED: {Commitment.State.OPEN},
+    Commitment.State.NOT_A_PROMISE: {Commitment.State.OPEN},
+}
+
+
+def commitment_set_state(
+    *,
+    org: Organisation,
+    commitment: Commitment,
+    state: str,
+    kept_by_message: Message | None = None,
+) -> Commitment:
+    """Confirm or reject a suggestion; mark a promise kept (perhaps by a message) or dropped."""
+    if state not in _STATE_CHANGES.get(commitment.state, set()):
+        current = Commitment.State(commitment.state).label.lower()
+        raise RecordError(f"A commitment that is {current} cannot become “{state}”.")
+    if (
+        kept_by_message is not None
+        and kept_by_message.conversation_id != commitment.conversation_id
+    ):
+        raise RecordError("The message that keeps a promise must be in its conversation.")
     commitment.state = state
-    commitment.kept_at = timezone.now() if state == Commitment.State.KEPT else None
-    commitment.save(update_fields=["state", "kept_at"])
+    kept = state == Commitment.State.KEPT
+    commitment.kept_at = (
+        (kept_by_message.occurred_at if kept_by_message else timezone.now()) if kept else None
+    )
+    commitment.kept_by_message = kept_by_message if kept else None
+    commitment.save(update_fields=["state", "kept_at", "kept_by_message"])
     return commitment

@@ -80,7 +80,9 @@ def interaction_log(request: OrgRequest, account_id: int):  # type: ignore[no-un
             request,
             "conversations/_logged.html",
             {"account": account, "page": page, "log_form": fresh_form,
-             "commitments": open_commitments(org=request.org, account=account)},
+             "commitments": open_commitments(
+                 org=request.org, account=account, with_suggestions=True
+             )},
         )  # fmt: skip
     template = "conversations/_log_form.html" if request.htmx else "conversations/log_page.html"
     return render(
@@ -97,7 +99,7 @@ def _conversation_context(request: OrgRequest, conversation: Conversation) -> di
         "conversation": conversation,
         "account": conversation.account,
         "thread_messages": conversation_messages(org=org, conversation=conversation),
-        "commitments": open_commitments(org=org, conversation=conversation),
+        "commitments": open_commitments(org=org, conversation=conversation, with_suggestions=True),
         "log_form": LogInteractionForm(
             org=org, account=conversation.account, conversation=conversation
         ),

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import datetime
+import decimal
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from organisations.tenancy import TenantModel
 
 
 class UserManager(BaseUserManager["User"]):
@@ -67,6 +71,18 @@ class Organisation(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(default=timezone.now)
+    # Business hours: how ages and targets are counted ("waiting 2 business days").
+    workday_starts = models.TimeField(default=datetime.time(9, 0))
+    workday_ends = models.TimeField(default=datetime.time(17, 0))
+    workdays = models.CharField(
+        max_length=7, default="12345", help_text="ISO weekdays worked: 1 is Monday, 7 Sunday."
+    )
+    reply_target_days = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        default=decimal.Decimal(1),
+        help_text="How soon, in business days, a customer should hear back from us.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -93,6 +109,8 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.SALES)
     joined_at = models.DateTimeField(default=timezone.now)
+    # The day (in the organisation's time zone) this member's daily digest was last sent.
+    digest_sent_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar = [
@@ -105,3 +123,18 @@ class Membership(models.Model):
     @property
     def can_manage(self) -> bool:
         return self.role in {Role.ADMIN, Role.MANAGER}
+
+
+class Holiday(TenantModel):
+    """A day the organisation does not work: no business hours count on it."""
+
+    date = models.DateField()
+    name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation", "date"], name="holiday_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d %b %Y} {self.name}".strip()

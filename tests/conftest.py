@@ -96,6 +96,9 @@ class Cast:
         self.commitment = factories.CommitmentFactory(
             organisation=self.org, conversation=self.conversation, text=f"{slug.upper()} promise"
         )
+        self.followup = factories.FollowUpFactory(
+            organisation=self.org, conversation=self.conversation, owner=self.sales
+        )
         self.mailbox = factories.MailboxFactory(organisation=self.org, owner=self.sales)
         self.quarantined = factories.QuarantinedEmailFactory(
             organisation=self.org, mailbox=self.mailbox, reason=f"{slug.upper()} broken mail"

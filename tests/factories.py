@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountDomain
 from contacts.models import Contact, ContactAddress
 from conversations.models import Commitment, Conversation, Message
+from followups.models import FollowUp
 from mail.models import Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
 from mail.secrets import encrypt_secret
 from organisations.models import Membership, Organisation, Role, User
@@ -118,6 +119,20 @@ class CommitmentFactory(TenantFactory):
     conversation = factory.SubFactory(ConversationFactory)
     owed_by = Commitment.OwedBy.US
     text = "Send the revised pricing"
+
+
+class FollowUpFactory(TenantFactory):
+    class Meta:
+        model = FollowUp
+
+    organisation = factory.SelfAttribute("conversation.organisation")
+    conversation = factory.SubFactory(ConversationFactory)
+    account = factory.SelfAttribute("conversation.account")
+    owner = factory.SelfAttribute("conversation.owner")
+    reason = FollowUp.Reason.AWAITING_US
+    priority = 2
+    trigger_at = factory.LazyFunction(timezone.now)
+    due_at = factory.LazyFunction(timezone.now)
 
 
 class MailboxFactory(TenantFactory):

@@ -15,6 +15,14 @@ app.conf.beat_schedule = {
         "task": "mail.tasks.sync_due_mailboxes",
         "schedule": 60.0,
     },
+    "scan-followups": {
+        "task": "followups.tasks.scan_all_followups",
+        "schedule": 300.0,
+    },
+    "send-digests": {
+        "task": "followups.tasks.send_all_digests",
+        "schedule": 600.0,
+    },
     "refresh-account-activity": {
         "task": "accounts.tasks.refresh_all_account_activity",
         "schedule": crontab(minute=17),

@@ -5,6 +5,7 @@ from django.urls import path
 from accounts import views as accounts
 from contacts import views as contacts
 from conversations import views as conversations
+from followups import views as followups
 from mail import views as mail
 
 urlpatterns = [
@@ -27,6 +28,23 @@ urlpatterns = [
         conversations.conversation_log,
         name="conversation_log",
     ),
+    path("followups/", followups.followup_queue, name="followup_queue"),
+    path(
+        "followups/<int:followup_id>/snooze/",
+        followups.followup_snooze_view,
+        name="followup_snooze",
+    ),
+    path(
+        "followups/<int:followup_id>/<str:resolution>/",
+        followups.followup_resolve_view,
+        name="followup_resolve",
+    ),
+    path(
+        "conversations/<int:conversation_id>/owner/",
+        followups.conversation_reassign_view,
+        name="conversation_reassign",
+    ),
+    path("team/", followups.team, name="team"),
     path("mail/", mail.mailbox_list, name="mailbox_list"),
     path("mail/new/", mail.mailbox_create, name="mailbox_create"),
     path("mail/<int:mailbox_id>/", mail.mailbox_edit, name="mailbox_edit"),

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "contacts",
     "conversations",
     "mail",
+    "followups",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,6 +62,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organisations.context_processors.tenancy",
+                "followups.context_processors.followup_count",
             ],
         },
     },
@@ -146,6 +148,8 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Threadline <threadline@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where links in emails (the daily digest) point.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 # --- Security: strict unless DEBUG; each can be relaxed explicitly behind a TLS proxy. ---
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)

@@ -32,6 +32,8 @@ def ids_of(cast: Cast) -> dict[str, object]:
         "quarantined_id": cast.quarantined.pk,
         "unsorted_id": cast.unsorted.pk,
         "decision": "dismiss",
+        "followup_id": cast.followup.pk,
+        "resolution": "done",
     }
 
 

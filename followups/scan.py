@@ -1,0 +1,137 @@
+"""The follow-up scan: one set-based statement per organisation opens and resolves items.
+
+Every reason is a plain indexed comparison against deadlines stored on the record in business
+time (conversations/state.py, Commitment.set_deadlines), so the scan never loops over rows in
+Python. Running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from conversations.state import QUIET_AFTER
+from organisations.models import Organisation
+
+# An account has gone quiet past 3x its own usual gap and at least this long.
+GONE_QUIET_MIN = datetime.timedelta(days=14)
+GONE_QUIET_FACTOR = 3
+
+_WANTED = """
+    (SELECT DISTINCT ON (cm.conversation_id)
+            cm.conversation_id, c.account_id, COALESCE(c.owner_id, a.owner_id) AS owner_id,
+            'promise_due' AS reason, 1 AS priority, cm.remind_at AS trigger_at,
+            cm.due_at AS due_at, cm.id AS commitment_id
+       FROM conversations_commitment cm
+       JOIN conversations_conversation c
+         ON c.organisation_id = cm.organisation_id AND c.id = cm.conversation_id
+       JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
+      WHERE cm.organisation_id = %(org)s AND cm.state = 'open' AND cm.owed_by = 'us'
+        AND cm.remind_at <= %(now)s
+      ORDER BY cm.conversation_id, cm.due_at, cm.id)
+    UNION ALL
+    SELECT c.id, c.account_id, COALESCE(c.owner_id, a.owner_id), 'awaiting_us', 2,
+           c.state_since, c.reply_due_at, NULL::bigint
+      FROM conversations_conversation c
+      JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
+     WHERE c.organisation_id = %(org)s AND c.state = 'awaiting_us' AND c.reply_due_at <= %(now)s
+    UNION ALL
+    (SELECT DISTINCT ON (a.id)
+            c.id, a.id, COALESCE(a.owner_id, c.owner_id), 'gone_quiet', 3,
+            a.last_interaction_at,
+            a.last_interaction_at + GREATEST(%(quiet_min)s,
+                make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0))),
+            NULL::bigint
+       FROM accounts_account a
+       JOIN conversations_conversation c ON c.organisation_id = a.organisation_id AND c.account_id = a.id
+      WHERE a.organisation_id = %(org)s
+        AND a.last_interaction_at + GREATEST(%(quiet_min)s,
+                make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0)))
+            <= %(now)s
+      ORDER BY a.id, c.last_activity_at DESC, c.id DESC)
+    UNION ALL
+    SELECT c.id, c.account_id, COALESCE(c.owner_id, a.owner_id), 'awaiting_them', 4,
+           c.state_since, c.nudge_due_at, NULL::bigint
+      FROM conversations_conversation c
+      JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
+     WHERE c.organisation_id = %(org)s AND c.state = 'awaiting_them' AND c.nudge_due_at <= %(now)s
+"""
+
+_SCAN = f"""
+WITH wanted AS ({_WANTED}),
+resolved AS (
+    UPDATE followups_followup f
+       SET resolved_at = %(now)s, resolution = 'record'
+     WHERE f.organisation_id = %(org)s AND f.resolved_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM wanted w
+                        WHERE w.conversation_id = f.conversation_id AND w.reason = f.reason)
+    RETURNING 1
+),
+refreshed AS (
+    UPDATE followups_followup f
+       SET owner_id = w.owner_id, trigger_at = w.trigger_at, due_at = w.due_at,
+           commitment_id = w.commitment_id
+      FROM wanted w
+     WHERE f.organisation_id = %(org)s AND f.resolved_at IS NULL
+       AND w.conversation_id = f.conversation_id AND w.reason = f.reason
+       AND (f.owner_id, f.trigger_at, f.due_at, f.commitment_id)
+           IS DISTINCT FROM (w.owner_id, w.trigger_at, w.due_at, w.commitment_id)
+    RETURNING 1
+),
+opened AS (
+    INSERT INTO followups_followup
+           (organisation_id, conversation_id, account_id, owner_id, commitment_id, reason,
+            priority, trigger_at, due_at, opened_at, resolution)
+    SELECT %(org)s, w.conversation_id, w.account_id, w.owner_id, w.commitment_id, w.reason,
+           w.priority, w.trigger_at, w.due_at, %(now)s, ''
+      FROM wanted w
+     WHERE NOT EXISTS (
+            SELECT 1 FROM followups_followup f
+             WHERE f.organisation_id = %(org)s AND f.conversation_id = w.conversation_id
+               AND f.reason = w.reason
+               -- open already, or a member answered it for this very cause
+               AND (f.resolved_at IS NULL
+                    OR (f.resolution <> 'record' AND f.trigger_at = w.trigger_at)))
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM opened), (SELECT count(*) FROM resolved),
+       (SELECT count(*) FROM refreshed)
+"""  # noqa: S608 - constant SQL, values are parameters
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    opened: int
+    resolved: int
+    refreshed: int
+    gone_quiet: int
+
+
+@transaction.atomic
+def followups_scan(*, org: Organisation, now: datetime.datetime | None = None) -> ScanResult:
+    """Open what needs doing, resolve what no longer does, in two statements."""
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        # Settled conversations with nothing for a while are quiet; a new turn wakes them.
+        cursor.execute(
+            """
+            UPDATE conversations_conversation SET state = 'quiet'
+             WHERE organisation_id = %s AND state = 'settled' AND last_activity_at < %s
+            """,
+            [org.pk, now - QUIET_AFTER],
+        )
+        quiet = cursor.rowcount
+        cursor.execute(
+            _SCAN,
+            {
+                "org": org.pk,
+                "now": now,
+                "quiet_min": GONE_QUIET_MIN,  # type: ignore[dict-item]
+                "quiet_factor": GONE_QUIET_FACTOR,
+            },
+        )
+        opened, resolved, refreshed = cursor.fetchone()
+    return ScanResult(opened=opened, resolved=resolved, refreshed=refreshed, gone_quiet=quiet)

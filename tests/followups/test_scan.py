@@ -1,0 +1,169 @@
+"""The follow-up scan opens what needs doing and resolves what no longer does, by itself."""
+
+import datetime
+
+import time_machine
+
+from conversations.models import Commitment
+from conversations.services import commitment_add, commitment_set_state
+from followups.models import FollowUp
+from followups.scan import followups_scan
+from followups.selectors import member_queue
+from followups.services import followup_resolve, followup_snooze
+from tests import factories
+from tests.followups.conftest import at
+
+
+def open_items(cast, reason=None):  # type: ignore[no-untyped-def]
+    items = FollowUp.objects.for_org(cast.org).filter(resolved_at=None).exclude(pk=cast.followup.pk)
+    return list(items.filter(reason=reason) if reason else items)
+
+
+def scan(cast, when):  # type: ignore[no-untyped-def]
+    with time_machine.travel(when, tick=False):
+        return followups_scan(org=cast.org)
+
+
+def test_a_customer_waiting_past_the_target_goes_to_the_conversation_owner(thread):
+    cast = thread.cast
+    with time_machine.travel(at(20, 16), tick=False):
+        thread.they("Could you send the renewal quote?", at(20, 16))
+    scan(cast, at(23, 15))  # Monday: under one business day, counting the weekend as none
+    assert open_items(cast) == []
+    scan(cast, at(23, 16, 30))
+    [item] = open_items(cast)
+    assert (item.reason, item.owner, item.conversation_id) == (
+        FollowUp.Reason.AWAITING_US,
+        cast.sales,
+        thread.conversation.pk,
+    )
+
+
+def test_scanning_twice_changes_nothing(thread):
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        thread.they("Could you send the renewal quote?", at(16, 10))
+    first = scan(cast, at(18, 10))
+    second = scan(cast, at(18, 10))
+    assert (first.opened, second.opened, second.resolved, second.refreshed) == (1, 0, 0, 0)
+    assert len(open_items(cast)) == 1
+
+
+def test_the_item_resolves_itself_when_we_reply(thread):
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        thread.they("Could you send the renewal quote?", at(16, 10))
+    scan(cast, at(18, 10))
+    with time_machine.travel(at(18, 11), tick=False):
+        thread.we("Here it is, sorry for the wait.", at(18, 11))
+    scan(cast, at(18, 12))
+    assert open_items(cast) == []
+    item = FollowUp.objects.for_org(cast.org).get(conversation=thread.conversation)
+    assert item.resolution == FollowUp.Resolution.RECORD
+
+
+def test_waiting_on_them_opens_after_three_business_days_and_closes_when_they_answer(thread):
+    cast = thread.cast
+    with time_machine.travel(at(19, 10), tick=False):
+        thread.we("Could you confirm the seat count?", at(19, 10))
+    scan(cast, at(24, 9))  # Thursday, Friday, Monday... not yet three working days
+    assert open_items(cast) == []
+    scan(cast, at(24, 10, 30))
+    assert [i.reason for i in open_items(cast)] == [FollowUp.Reason.AWAITING_THEM]
+    with time_machine.travel(at(24, 11), tick=False):
+        thread.they("40 seats, and thanks for the nudge. Can we talk Friday?", at(24, 11))
+    scan(cast, at(24, 12))
+    assert open_items(cast, FollowUp.Reason.AWAITING_THEM) == []
+
+
+def test_our_promise_is_in_the_queue_on_its_due_day_and_leaves_when_kept(thread):
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        promise = commitment_add(
+            org=cast.org, conversation=thread.conversation, owed_by=Commitment.OwedBy.US,
+            text="Send the revised pricing", due_on=datetime.date(2026, 11, 20),
+        )  # fmt: skip
+    scan(cast, at(19, 17))
+    assert open_items(cast) == []
+    scan(cast, at(20, 9, 30))
+    [item] = open_items(cast)
+    assert (item.reason, item.commitment_id) == (FollowUp.Reason.PROMISE_DUE, promise.pk)
+    with time_machine.travel(at(20, 15), tick=False):
+        commitment_set_state(org=cast.org, commitment=promise, state=Commitment.State.KEPT)
+    scan(cast, at(20, 15, 1))
+    assert open_items(cast) == []
+    promise.refresh_from_db()
+    assert not promise.kept_late
+
+
+def test_their_promises_and_suggestions_never_fill_our_queue(thread):
+    cast = thread.cast
+    for owed_by, state in [(Commitment.OwedBy.THEM, "open"), (Commitment.OwedBy.US, "suggested")]:
+        factories.CommitmentFactory(
+            organisation=cast.org, conversation=thread.conversation, owed_by=owed_by,
+            state=state, due_on=datetime.date(2026, 11, 17), due_at=at(17, 17), remind_at=at(17, 9),
+        )  # fmt: skip
+    scan(cast, at(20, 10))
+    assert open_items(cast) == []
+
+
+def test_an_account_gone_quiet_past_three_times_its_own_rhythm(thread):
+    cast = thread.cast
+    account = cast.account
+    account.last_interaction_at, account.usual_gap_days = at(2, 10), 10.0
+    account.save()
+    scan(cast, at(30, 10))  # 28 days: past 14 but not past 3 x 10
+    assert open_items(cast, FollowUp.Reason.GONE_QUIET) == []
+    account.usual_gap_days = 2.0
+    account.save()
+    scan(cast, at(30, 10))
+    [item] = open_items(cast, FollowUp.Reason.GONE_QUIET)
+    assert item.account_id == account.pk and item.owner == account.owner
+
+
+def test_no_reply_needed_is_kept_and_not_reopened_until_the_customer_writes_again(thread):
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        thread.they("FYI we moved offices, new address in the signature.", at(16, 10))
+    scan(cast, at(18, 10))
+    [item] = open_items(cast)
+    with time_machine.travel(at(18, 10, 5), tick=False):
+        followup_resolve(
+            org=cast.org,
+            followup=item,
+            resolution=FollowUp.Resolution.NO_REPLY_NEEDED,
+            by=cast.sales,
+        )
+    scan(cast, at(19, 10))
+    assert open_items(cast) == []
+    assert thread.fresh.state == "settled"
+    item.refresh_from_db()
+    assert item.resolution == FollowUp.Resolution.NO_REPLY_NEEDED
+    with time_machine.travel(at(19, 11), tick=False):
+        thread.they("Could you update our billing address too?", at(19, 11))
+    scan(cast, at(23, 12))
+    assert [i.reason for i in open_items(cast)] == [FollowUp.Reason.AWAITING_US]
+
+
+def test_a_snoozed_item_leaves_the_queue_until_its_date(thread):
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        thread.they("Could you send the renewal quote?", at(16, 10))
+    scan(cast, at(18, 10))
+    [item] = open_items(cast)
+    with time_machine.travel(at(18, 10), tick=False):
+        followup_snooze(org=cast.org, followup=item, until=at(20, 9), by=cast.sales)
+        assert item.pk not in [q.followup.pk for q in member_queue(org=cast.org, owner=cast.sales)]
+    scan(cast, at(19, 10))  # still waiting, still snoozed: the same item stays open
+    with time_machine.travel(at(20, 9, 1), tick=False):
+        assert item.pk in [q.followup.pk for q in member_queue(org=cast.org, owner=cast.sales)]
+
+
+def test_the_scan_of_one_organisation_never_touches_another(thread, b):
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        thread.they("Could you send the renewal quote?", at(16, 10))
+    b_before = list(FollowUp.objects.for_org(b.org).values_list("pk", "resolved_at"))
+    result = scan(cast, at(18, 10))
+    assert result.opened == 1
+    assert list(FollowUp.objects.for_org(b.org).values_list("pk", "resolved_at")) == b_before

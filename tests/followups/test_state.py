@@ -1,0 +1,108 @@
+"""Whose turn it is, kept current as turns are recorded."""
+
+import time_machine
+
+from conversations.models import Conversation, Message
+from conversations.services import interaction_log
+from tests.followups.conftest import at
+
+AWAITING_US, AWAITING_THEM = Conversation.State.AWAITING_US, Conversation.State.AWAITING_THEM
+SETTLED, QUIET = Conversation.State.SETTLED, Conversation.State.QUIET
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_a_customer_question_is_awaiting_us_with_a_reply_due_in_business_time(thread):
+    thread.they("Could you send the renewal quote for 40 seats?", at(20, 16))
+    conversation = thread.fresh
+    assert conversation.state == AWAITING_US
+    assert conversation.state_since == at(20, 16)
+    assert conversation.reply_due_at == at(23, 16)  # over the weekend, one working day
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_the_wait_counts_from_the_oldest_unanswered_customer_message(thread):
+    thread.they("Could you send the renewal quote?", at(19, 10))
+    thread.they("Also, does it include the SSO add-on?", at(20, 11))
+    assert thread.fresh.state_since == at(19, 10)
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_thanks_from_the_customer_settles_the_conversation(thread):
+    thread.we("Here is the quote you asked for.", at(20, 10))
+    thread.they("Thanks!", at(20, 11))
+    assert thread.fresh.state == SETTLED
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_our_answer_settles_it_and_our_question_makes_it_their_turn(thread):
+    thread.they("Could you send the renewal quote?", at(18, 10))
+    thread.we("Here it is, attached.", at(18, 12))
+    assert thread.fresh.state == SETTLED
+    thread.we("Does Tuesday work for a call to go through it?", at(18, 13))
+    conversation = thread.fresh
+    assert conversation.state == AWAITING_THEM
+    assert conversation.nudge_due_at == at(23, 13)  # three business days, over the weekend
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_their_usual_reply_time_stretches_the_wait_on_them(thread):
+    thread.cast.account.usual_reply_days = 2.5
+    thread.cast.account.save()
+    thread.we("Does Tuesday work for a call?", at(18, 13))
+    assert thread.fresh.nudge_due_at == at(25, 13)  # 2 x 2.5 = 5 business days
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_automated_mail_does_not_change_whose_turn_it_is(thread):
+    thread.they("Could you send the renewal quote?", at(19, 10))
+    thread.they("Newsletter: our November product update", at(19, 12), automated="List-Id")
+    thread.we("Delivery receipt", at(19, 13), automated="Auto-Submitted")
+    conversation = thread.fresh
+    assert conversation.state == AWAITING_US
+    assert conversation.state_since == at(19, 10)
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_an_out_of_office_reply_pauses_the_wait_on_them(thread):
+    thread.we("Could you confirm the seat count?", at(16, 10))
+    assert thread.fresh.nudge_due_at == at(19, 10)
+    thread.they(
+        "I am out of the office until Thursday.", at(16, 10, 1),
+        automated="out of office", out_of_office=True,
+    )  # fmt: skip
+    conversation = thread.fresh
+    assert conversation.state == AWAITING_THEM
+    assert conversation.nudge_due_at == at(19, 10, 1)
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_a_logged_call_is_a_two_way_exchange_that_resets_the_clocks(thread):
+    thread.they("Could you send the renewal quote?", at(19, 10))
+    interaction_log(
+        org=thread.cast.org, account=thread.cast.account, author=thread.cast.sales,
+        kind=Message.Kind.CALL, body="Walked them through the quote on the phone.",
+        occurred_at=at(20, 9), conversation=thread.conversation,
+    )  # fmt: skip
+    conversation = thread.fresh
+    assert conversation.state == SETTLED
+    assert conversation.reply_due_at is None
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_an_internal_note_is_nobodys_turn(thread):
+    thread.they("Could you send the renewal quote?", at(19, 10))
+    interaction_log(
+        org=thread.cast.org, account=thread.cast.account, author=thread.cast.sales,
+        kind=Message.Kind.NOTE, body="Ask finance about the discount first.",
+        occurred_at=at(20, 9), conversation=thread.conversation,
+    )  # fmt: skip
+    assert thread.fresh.state == AWAITING_US
+
+
+def test_a_settled_conversation_with_nothing_for_a_month_is_quiet(thread):
+    with time_machine.travel(at(2, 12), tick=False):
+        thread.they("Thanks!", at(2, 11))
+        assert thread.fresh.state == SETTLED
+    with time_machine.travel(at(2, 12) + (at(30, 12) - at(2, 12)) * 2, tick=False):
+        thread.we("Internal newsletter", at(2, 11, 5), automated="List-Id")
+        assert thread.fresh.state == QUIET
