@@ -46,7 +46,8 @@ _WANTED = """
                 make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0))),
             NULL::bigint
        FROM accounts_account a
-       JOIN conversations_conversation c ON c.organisation_id = a.organisation_id AND c.account_id = a.id
+       JOIN conversations_conversation c
+         ON c.organisation_id = a.organisation_id AND c.account_id = a.id
       WHERE a.organisation_id = %(org)s
         AND a.last_interaction_at + GREATEST(%(quiet_min)s,
                 make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0)))
