@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from contacts.models import Contact
-from conversations.models import Conversation, Message
+from conversations.models import Commitment, Conversation, Message
 from organisations.models import Organisation
 
 NEW_CONVERSATION = ""
@@ -122,3 +122,18 @@ class LogInteractionForm(forms.Form):
     @property
     def conversation_choice(self) -> Conversation | None:
         return self.fixed_conversation or self.cleaned_data.get("conversation")
+
+
+class CommitmentForm(forms.Form):
+    """A promise added by hand to a conversation ("we owe: revised pricing, by Friday")."""
+
+    owed_by = forms.ChoiceField(
+        label="Who promised",
+        choices=Commitment.OwedBy.choices,
+        initial=Commitment.OwedBy.US,
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(label="What", max_length=500)
+    due_on = forms.DateField(
+        label="By", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -5,8 +5,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import account_list
 from accounts.views import TIMELINE_PAGE_SIZE, get_account
-from conversations.forms import LogInteractionForm
-from conversations.models import Commitment, Conversation
+from conversations.forms import CommitmentForm, LogInteractionForm
+from conversations.models import Commitment, Conversation, Message
 from conversations.selectors import (
     account_timeline,
     conversation_messages,
@@ -15,6 +15,7 @@ from conversations.selectors import (
     related_conversations,
 )
 from conversations.services import RecordError
+from conversations.services import commitment_add
 from conversations.services import commitment_set_state as set_state
 from conversations.services import interaction_log as log_interaction
 from threadline.http import OrgRequest
@@ -94,9 +95,18 @@ def interaction_log(request: OrgRequest, account_id: int):  # type: ignore[no-un
 
 
 def _conversation_context(request: OrgRequest, conversation: Conversation) -> dict[str, object]:
+    from followups.forms import ReassignForm
+    from followups.models import FollowUp
+
     org = request.org
     return {
         "conversation": conversation,
+        "followups": FollowUp.objects.for_org(org)
+        .filter(conversation=conversation, resolved_at=None)
+        .select_related("owner"),
+        "commitment_form": CommitmentForm(),
+        "reassign_form": ReassignForm(org=org, initial={"owner": conversation.owner_id}),
+        "may_reassign": request.membership.can_manage or conversation.owner_id == request.user.pk,
         "account": conversation.account,
         "thread_messages": conversation_messages(org=org, conversation=conversation),
         "commitments": open_commitments(org=org, conversation=conversation, with_suggestions=True),
@@ -147,12 +157,52 @@ def commitment_set_state(request: OrgRequest, commitment_id: int, state: str) ->
     commitment = get_object_or_404(
         Commitment.objects.for_org(request.org).select_related("conversation"), pk=commitment_id
     )
+    kept_by = None
+    if request.POST.get("message"):
+        # The message that keeps the promise: one of this conversation's, or a clear refusal.
+        kept_by = (
+            Message.objects.for_org(request.org)
+            .filter(conversation_id=commitment.conversation_id, pk=request.POST["message"])
+            .first()
+            if request.POST["message"].isdigit()
+            else None
+        )
+        if kept_by is None:
+            return HttpResponse("Choose a message of this conversation.", status=422)
     try:
-        set_state(org=request.org, commitment=commitment, state=state)
+        set_state(org=request.org, commitment=commitment, state=state, kept_by_message=kept_by)
     except RecordError as error:
-        return HttpResponse(str(error), status=400)
+        return HttpResponse(str(error), status=422)
     if request.htmx:
         return render(request, "conversations/_commitment.html", {"commitment": commitment})
     return redirect(
         "conversation_detail", org_slug=request.org.slug, conversation_id=commitment.conversation_id
+    )
+
+
+@require_POST
+def commitment_create(request: OrgRequest, conversation_id: int) -> HttpResponse:
+    conversation = get_conversation(request, conversation_id)
+    form = CommitmentForm(request.POST)
+    if form.is_valid():
+        commitment_add(
+            org=request.org, conversation=conversation, by=request.user, **form.cleaned_data
+        )
+        if not request.htmx:
+            return redirect(
+                "conversation_detail", org_slug=request.org.slug, conversation_id=conversation.pk
+            )
+        form = CommitmentForm()
+    context = {
+        "conversation": conversation,
+        "commitments": open_commitments(
+            org=request.org, conversation=conversation, with_suggestions=True
+        ),
+        "commitment_form": form,
+    }
+    return render(
+        request,
+        "conversations/_conversation_commitments.html",
+        context,
+        status=422 if form.errors else 200,
     )

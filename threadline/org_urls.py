@@ -28,6 +28,11 @@ urlpatterns = [
         conversations.conversation_log,
         name="conversation_log",
     ),
+    path(
+        "conversations/<int:conversation_id>/commitments/",
+        conversations.commitment_create,
+        name="commitment_create",
+    ),
     path("followups/", followups.followup_queue, name="followup_queue"),
     path(
         "followups/<int:followup_id>/snooze/",
