@@ -14,8 +14,7 @@ from conversations.selectors import (
     recent_messages,
     related_conversations,
 )
-from conversations.services import RecordError
-from conversations.services import commitment_add
+from conversations.services import RecordError, commitment_add
 from conversations.services import commitment_set_state as set_state
 from conversations.services import interaction_log as log_interaction
 from threadline.http import OrgRequest
