@@ -2,7 +2,7 @@ from typing import Any
 
 from celery import shared_task
 
-from accounts.services import account_activity_refresh
+from accounts.services import account_activity_refresh, account_rhythm_refresh
 from organisations.tasks import organisation_ids, task_org
 
 TASK_OPTIONS: dict[str, Any] = {"acks_late": True, "max_retries": 3, "retry_backoff": True}
@@ -10,11 +10,11 @@ TASK_OPTIONS: dict[str, Any] = {"acks_late": True, "max_retries": 3, "retry_back
 
 @shared_task(**TASK_OPTIONS)
 def refresh_account_activity(organisation_id: int) -> int:
-    """Repair each account's last-interaction time from its messages. Idempotent."""
+    """Repair each account's last-interaction time and rhythm from its messages. Idempotent."""
     with task_org(organisation_id) as org:
         if org is None:
             return 0
-        return account_activity_refresh(org=org)
+        return account_activity_refresh(org=org) + account_rhythm_refresh(org=org)
 
 
 @shared_task(**TASK_OPTIONS)

@@ -175,6 +175,7 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
                 [*(value for item in accounts.items() for value in item), org.pk],
             )
     conversation_states_refresh(org=org, conversation_ids=clocks)
+    commitments_suggest(org=org, messages=messages)
 
 
 def commitment_add(
