@@ -132,7 +132,8 @@ def _values(rows: int, types: str) -> str:
 
 
 def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> None:
-    """Move conversations' and accounts' clocks forward (never back): two statements in all.
+    """Move conversations' and accounts' clocks forward (never back), then derive whose turn
+    it is, settle follow-ups the new turns answer and suggest the promises found in them.
 
     Automated mail (auto-replies, lists, bounces) is kept but is nobody's turn: it moves no
     turn clock and is no interaction with the account. A logged call or meeting is two-way.
@@ -175,7 +176,14 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
                 [*(value for item in accounts.items() for value in item), org.pk],
             )
     conversation_states_refresh(org=org, conversation_ids=clocks)
+    _settle_followups(org, list(clocks))
     commitments_suggest(org=org, messages=messages)
+
+
+def _settle_followups(org: Organisation, conversation_ids: list[int]) -> None:
+    from followups.scan import followups_settle  # follow-ups build on conversations
+
+    followups_settle(org=org, conversation_ids=conversation_ids)
 
 
 def commitment_add(
@@ -271,4 +279,5 @@ def commitment_set_state(
     )
     commitment.kept_by_message = kept_by_message if kept else None
     commitment.save(update_fields=["state", "kept_at", "kept_by_message"])
+    _settle_followups(org, [commitment.conversation_id])
     return commitment

@@ -136,3 +136,31 @@ def followups_scan(*, org: Organisation, now: datetime.datetime | None = None) -
         )
         opened, resolved, refreshed = cursor.fetchone()
     return ScanResult(opened=opened, resolved=resolved, refreshed=refreshed, gone_quiet=quiet)
+
+
+def followups_settle(*, org: Organisation, conversation_ids: list[int]) -> int:
+    """Resolve at once the items of these conversations that the record no longer supports
+    (we replied, they answered, the promise was kept), rather than at the next scan."""
+    if not conversation_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE followups_followup f
+               SET resolved_at = %(now)s, resolution = 'record'
+              FROM conversations_conversation c
+             WHERE f.organisation_id = %(org)s AND f.resolved_at IS NULL
+               AND f.conversation_id = ANY(%(ids)s)
+               AND c.organisation_id = f.organisation_id AND c.id = f.conversation_id
+               AND ((f.reason = 'awaiting_us' AND c.state <> 'awaiting_us')
+                 OR (f.reason = 'awaiting_them' AND c.state <> 'awaiting_them')
+                 OR (f.reason = 'promise_due' AND NOT EXISTS (
+                        SELECT 1 FROM conversations_commitment cm
+                         WHERE cm.organisation_id = f.organisation_id
+                           AND cm.conversation_id = f.conversation_id
+                           AND cm.state = 'open' AND cm.owed_by = 'us'
+                           AND cm.remind_at <= %(now)s)))
+            """,
+            {"org": org.pk, "ids": conversation_ids, "now": timezone.now()},
+        )
+        return cursor.rowcount

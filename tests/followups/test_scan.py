@@ -167,3 +167,13 @@ def test_the_scan_of_one_organisation_never_touches_another(thread, b):
     result = scan(cast, at(18, 10))
     assert result.opened == 1
     assert list(FollowUp.objects.for_org(b.org).values_list("pk", "resolved_at")) == b_before
+
+
+def test_our_reply_settles_the_item_at_once_without_waiting_for_the_scan(thread):
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        thread.they("Could you send the renewal quote?", at(16, 10))
+    scan(cast, at(18, 10))
+    with time_machine.travel(at(18, 11), tick=False):
+        thread.we("Here it is.", at(18, 11))
+        assert open_items(cast) == []
