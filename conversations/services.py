@@ -248,15 +248,19 @@ def _lock_conversations(org: Organisation, conversation_ids: Collection[int]) ->
     """Hold these conversations until commit, always in the same order.
 
     A sync storing a message into one of them waits (its foreign key check needs the row), so
-    a recount here never misses a message that lands meanwhile, nor is undone by one.
+    a recount here never misses a message that lands meanwhile, nor is undone by one. One that
+    is gone (merged by a colleague a moment ago) stops the change.
     """
-    list(
+    wanted = set(conversation_ids)
+    locked = set(
         Conversation.objects.for_org(org)
-        .filter(pk__in=conversation_ids)
+        .filter(pk__in=wanted)
         .order_by("pk")
         .select_for_update()
         .values_list("pk", flat=True)
     )
+    if locked != wanted:
+        raise RecordError("That conversation is gone: it was merged or emptied meanwhile.")
 
 
 def _absorb(*, org: Organisation, into: Conversation, other: Conversation, by: User | None) -> None:

@@ -308,3 +308,16 @@ def test_recounting_never_touches_another_organisations_conversations(a, b):
     Conversation.all_orgs.filter(pk=b.conversation.pk).update(message_count=42)
     assert conversations_recount(org=a.org, conversation_ids=[b.conversation.pk]) == 0
     assert fresh(b.conversation).message_count == 42
+
+
+def test_a_conversation_merged_meanwhile_stops_the_change(a, thread):
+    conv, (asked, *_), _ = thread
+    other = conversation(a, "Merged by a colleague a moment ago")
+    message(other, day(5))
+    stale = Conversation.all_orgs.get(pk=other.pk)
+    conversation_merge(org=a.org, into=conv, other=other, by=a.sales)
+    with pytest.raises(RecordError, match="gone"):
+        conversation_merge(org=a.org, into=conv, other=stale, by=a.sales)
+    with pytest.raises(RecordError, match="gone"):
+        message_move(org=a.org, message=asked, to_conversation=stale, by=a.sales)
+    assert Message.all_orgs.get(pk=asked.pk).conversation_id == conv.pk
