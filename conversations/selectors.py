@@ -54,6 +54,18 @@ def conversation_messages(*, org: Organisation, conversation: Conversation) -> Q
     )
 
 
+def messages_after(*, org: Organisation, message: Message) -> QuerySet[Message]:
+    """The messages after this one in its conversation, in the order the page shows them."""
+    return (
+        Message.objects.for_org(org)
+        .filter(conversation_id=message.conversation_id)
+        .filter(
+            Q(occurred_at__gt=message.occurred_at)
+            | Q(occurred_at=message.occurred_at, pk__gt=message.pk)
+        )
+    )
+
+
 def related_conversations(
     *, org: Organisation, conversation: Conversation
 ) -> QuerySet[Conversation]:

@@ -14,6 +14,7 @@ from conversations.selectors import (
     account_timeline,
     conversation_merged_into,
     conversation_messages,
+    messages_after,
     open_commitments,
     recent_messages,
     related_conversations,
@@ -245,12 +246,7 @@ def conversation_split_view(request: OrgRequest, message_id: int):  # type: igno
         else:
             messages.success(request, f"Split from “{conversation.subject}”.")
             return _go_to(request, continued.pk)
-    later = (
-        Message.objects.for_org(request.org)
-        .filter(conversation=conversation, occurred_at__gte=message.occurred_at)
-        .exclude(occurred_at=message.occurred_at, pk__lte=message.pk)
-        .count()
-    )
+    later = messages_after(org=request.org, message=message).count()
     context = {"message": message, "conversation": conversation, "later": later, "error": error}
     return _render_action(
         request, "conversations/conversation_split.html", "split-form", context, bool(error)
