@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.db import connection, transaction
@@ -88,11 +88,17 @@ def account_rhythm_refresh(*, org: Organisation) -> int:
         return cursor.rowcount
 
 
-def account_activity_refresh(*, org: Organisation) -> int:
-    """Set every account's last_interaction_at from its latest message, in one statement."""
+def account_activity_refresh(
+    *, org: Organisation, account_ids: Collection[int] | None = None
+) -> int:
+    """Set accounts' last_interaction_at from their latest message, in one statement.
+
+    Every account of the organisation, or only these (after messages moved between accounts).
+    """
+    only = "" if account_ids is None else "AND acc.id = ANY(%s)"
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             UPDATE accounts_account AS a
                SET last_interaction_at = latest.at
               FROM (
@@ -101,12 +107,12 @@ def account_activity_refresh(*, org: Organisation) -> int:
                       LEFT JOIN conversations_message m
                         ON m.organisation_id = acc.organisation_id AND m.account_id = acc.id
                        AND m.automated_reason = ''  -- automated mail is no interaction
-                     WHERE acc.organisation_id = %s
+                     WHERE acc.organisation_id = %s {only}
                      GROUP BY acc.id
                    ) AS latest
              WHERE a.organisation_id = %s AND a.id = latest.id
                AND a.last_interaction_at IS DISTINCT FROM latest.at
-            """,
-            [org.pk, org.pk],
+            """,  # noqa: S608 - only a fixed clause is interpolated
+            [org.pk, *([] if account_ids is None else [list(account_ids)]), org.pk],
         )
         return cursor.rowcount

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from conversations.models import Commitment, Conversation, ConversationLink, Message, Participant
+from conversations.models import (
+    Commitment,
+    Conversation,
+    ConversationLink,
+    MergedConversation,
+    Message,
+    Participant,
+)
 
 
 class ParticipantInline(admin.TabularInline):
@@ -42,3 +49,10 @@ class ConversationLinkAdmin(admin.ModelAdmin):
     list_display = ("from_conversation", "to_conversation", "organisation")
     list_filter = ("organisation",)
     raw_id_fields = ("from_conversation", "to_conversation")
+
+
+@admin.register(MergedConversation)
+class MergedConversationAdmin(admin.ModelAdmin):
+    list_display = ("merged_id", "into", "merged_at", "organisation")
+    list_filter = ("organisation",)
+    raw_id_fields = ("into", "merged_by")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -137,3 +138,101 @@ class CommitmentForm(forms.Form):
     due_on = forms.DateField(
         label="By", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+NEW = "new"
+_CONVERSATION_LINK = re.compile(r"\s*(?:\S*/conversations/)?(\d+)/?\s*")
+
+
+def _account_conversations(
+    org: Organisation, account_id: int, exclude: int
+) -> list[tuple[str, str]]:
+    recent = (
+        Conversation.objects.for_org(org)
+        .filter(account_id=account_id)
+        .exclude(pk=exclude)
+        .order_by("-last_activity_at")
+        .values_list("pk", "subject", "last_activity_at")[:100]
+    )
+    return [
+        (str(pk), f"{subject} · {timezone.localtime(at):%d %b %Y}") for pk, subject, at in recent
+    ]
+
+
+class MoveMessageForm(forms.Form):
+    """Where a message belongs: another of the account's conversations, a new one, or any
+    conversation of the organisation given by its address."""
+
+    to_conversation = forms.ChoiceField(label="Move to", required=False)
+    elsewhere = forms.CharField(
+        label="Or any conversation",
+        required=False,
+        max_length=300,
+        help_text="Paste its address (or number) to move it to another account's conversation.",
+    )
+
+    def __init__(self, *args: Any, org: Organisation, message: Message, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.org, self.message = org, message
+        self.fields["to_conversation"].choices = [  # type: ignore[attr-defined]
+            ("", "Choose a conversation…"),
+            (NEW, "A new conversation"),
+            *_account_conversations(org, message.account_id, exclude=message.conversation_id),
+        ]
+
+    def clean_elsewhere(self) -> Conversation | None:
+        value = self.cleaned_data.get("elsewhere", "")
+        if not value:
+            return None
+        match = _CONVERSATION_LINK.fullmatch(value)
+        conversation = (
+            Conversation.objects.for_org(self.org).filter(pk=int(match.group(1))).first()
+            if match
+            else None
+        )
+        if conversation is None:
+            raise forms.ValidationError("No conversation of this organisation has that address.")
+        if conversation.pk == self.message.conversation_id:
+            raise forms.ValidationError("The message is already in that conversation.")
+        return conversation
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen, elsewhere = data.get("to_conversation"), data.get("elsewhere")
+        if "to_conversation" in self.errors or "elsewhere" in self.errors:
+            return data
+        if chosen and elsewhere:
+            self.add_error("elsewhere", "Choose one conversation or give an address, not both.")
+        elif not chosen and not elsewhere:
+            self.add_error("to_conversation", "Choose where the message belongs.")
+        elif chosen and chosen != NEW:
+            data["target"] = Conversation.objects.for_org(self.org).filter(pk=chosen).first()
+            if data["target"] is None:
+                self.add_error("to_conversation", "That conversation is gone; choose another.")
+        else:
+            data["target"] = elsewhere  # a conversation, or None for a new one
+        return data
+
+
+class MergeConversationForm(forms.Form):
+    other = forms.ChoiceField(label="Conversation to merge into this one")
+
+    def __init__(
+        self, *args: Any, org: Organisation, conversation: Conversation, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.org, self.conversation = org, conversation
+        self.fields["other"].choices = [  # type: ignore[attr-defined]
+            ("", "Choose a conversation…"),
+            *_account_conversations(org, conversation.account_id, exclude=conversation.pk),
+        ]
+
+    def clean_other(self) -> Conversation:
+        other = (
+            Conversation.objects.for_org(self.org)
+            .filter(pk=self.cleaned_data["other"], account_id=self.conversation.account_id)
+            .first()
+        )
+        if other is None:
+            raise forms.ValidationError("That conversation is gone; choose another.")
+        return other

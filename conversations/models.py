@@ -75,7 +75,12 @@ class Conversation(TenantModel):
 
 
 class ConversationLink(TenantModel):
-    """Related conversations ("follows up on", "same renewal"); stored once per pair, both ways."""
+    """Two conversations that belong together, stored once per pair and shown on both.
+
+    `from_conversation` is the earlier one and `to_conversation` carries it on: a split makes
+    one from the conversation that was split to the one that took its later messages, so the
+    first shows "continued in" and the second "split from".
+    """
 
     from_conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="links_out"
@@ -94,6 +99,25 @@ class ConversationLink(TenantModel):
             models.CheckConstraint(
                 condition=~Q(from_conversation=models.F("to_conversation")),
                 name="conversation_link_not_self",
+            ),
+        ]
+
+
+class MergedConversation(TenantModel):
+    """A conversation that no longer exists because it was merged into another one (or its last
+    message was moved there): its old links lead to where its messages went."""
+
+    merged_id = models.BigIntegerField(help_text="The id the conversation had.")
+    into = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "merged_id"], name="merged_conversation_unique"
             ),
         ]
 

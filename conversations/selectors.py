@@ -8,6 +8,7 @@ from conversations.models import (
     Commitment,
     Conversation,
     ConversationLink,
+    MergedConversation,
     Message,
     Participant,
 )
@@ -53,16 +54,42 @@ def conversation_messages(*, org: Organisation, conversation: Conversation) -> Q
     )
 
 
+def messages_after(*, org: Organisation, message: Message) -> QuerySet[Message]:
+    """The messages after this one in its conversation, in the order the page shows them."""
+    return (
+        Message.objects.for_org(org)
+        .filter(conversation_id=message.conversation_id)
+        .filter(
+            Q(occurred_at__gt=message.occurred_at)
+            | Q(occurred_at=message.occurred_at, pk__gt=message.pk)
+        )
+    )
+
+
 def related_conversations(
     *, org: Organisation, conversation: Conversation
 ) -> QuerySet[Conversation]:
+    """Linked conversations, each with `continues_this`: it carries this one on (a split's
+    later part) rather than coming before it."""
     links = ConversationLink.objects.for_org(org)
-    linked = (
-        links.filter(from_conversation=conversation)
-        .values("to_conversation_id")
-        .union(links.filter(to_conversation=conversation).values("from_conversation_id"))
+    later = links.filter(from_conversation=conversation).values("to_conversation_id")
+    earlier = links.filter(to_conversation=conversation).values("from_conversation_id")
+    return (
+        Conversation.objects.for_org(org)
+        .filter(Q(pk__in=later) | Q(pk__in=earlier))
+        .annotate(continues_this=Q(pk__in=later))
+        .order_by("-last_activity_at")
     )
-    return Conversation.objects.for_org(org).filter(pk__in=linked).order_by("-last_activity_at")
+
+
+def conversation_merged_into(*, org: Organisation, conversation_id: int) -> int | None:
+    """Where a conversation that was merged away now lives, if it was."""
+    return (
+        MergedConversation.objects.for_org(org)
+        .filter(merged_id=conversation_id)
+        .values_list("into_id", flat=True)
+        .first()
+    )
 
 
 def open_commitments(

@@ -1,16 +1,25 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import account_activity_refresh
 from contacts.models import Contact
-from conversations.models import Commitment, Conversation, Message, Participant
+from conversations.models import (
+    Commitment,
+    Conversation,
+    ConversationLink,
+    MergedConversation,
+    Message,
+    Participant,
+)
 from conversations.state import conversation_states_refresh
 from organisations.calendar import BusinessCalendar
 from organisations.models import Organisation, User
@@ -281,3 +290,228 @@ def commitment_set_state(
     commitment.save(update_fields=["state", "kept_at", "kept_by_message"])
     _settle_followups(org, [commitment.conversation_id])
     return commitment
+
+
+def conversations_recount(*, org: Organisation, conversation_ids: Collection[int]) -> int:
+    """Set conversations' counts and clocks from the messages they hold now: one statement.
+
+    `record_activity_bulk` only moves clocks forward as messages arrive; this recomputes them
+    after messages left, with the same rules: every message counts and is activity, automated
+    mail moves neither turn clock, a call or meeting moves both, a note or an internal email
+    neither. A conversation left with no messages keeps its dates and has no turns. Whose
+    turn it is is derived again, and follow-ups the move answered are settled.
+    """
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        return 0
+    human = "m.automated_reason = ''"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE conversations_conversation AS c
+               SET message_count = s.added,
+                   started_at = COALESCE(s.earliest, c.started_at),
+                   last_activity_at = COALESCE(s.latest, c.last_activity_at),
+                   last_inbound_at = s.inbound,
+                   last_outbound_at = s.outbound
+              FROM (
+                    SELECT conv.id,
+                           count(m.id) AS added,
+                           min(m.occurred_at) AS earliest,
+                           max(m.occurred_at) AS latest,
+                           max(m.occurred_at) FILTER (
+                               WHERE {human} AND (m.direction = %s OR m.kind IN (%s, %s))
+                           ) AS inbound,
+                           max(m.occurred_at) FILTER (
+                               WHERE {human} AND (m.direction = %s OR m.kind IN (%s, %s))
+                           ) AS outbound
+                      FROM conversations_conversation conv
+                      LEFT JOIN conversations_message m
+                        ON m.organisation_id = conv.organisation_id AND m.conversation_id = conv.id
+                     WHERE conv.organisation_id = %s AND conv.id = ANY(%s)
+                     GROUP BY conv.id
+                   ) AS s
+             WHERE c.organisation_id = %s AND c.id = s.id
+            """,  # noqa: S608 - only a fixed condition is interpolated
+            [
+                Message.Direction.INBOUND,
+                Message.Kind.CALL,
+                Message.Kind.MEETING,
+                Message.Direction.OUTBOUND,
+                Message.Kind.CALL,
+                Message.Kind.MEETING,
+                org.pk,
+                ids,
+                org.pk,
+            ],  # fmt: skip
+        )
+        counted = cursor.rowcount
+    # Whose turn it is follows the messages, and so do the follow-ups.
+    conversation_states_refresh(org=org, conversation_ids=ids)
+    _settle_followups(org, ids)
+    return counted
+
+
+def _lock_conversations(org: Organisation, conversation_ids: Collection[int]) -> None:
+    """Hold these conversations until commit, always in the same order.
+
+    A sync storing a message into one of them waits (its foreign key check needs the row), so
+    a recount here never misses a message that lands meanwhile, nor is undone by one. One that
+    is gone (merged by a colleague a moment ago) stops the change.
+    """
+    wanted = set(conversation_ids)
+    locked = set(
+        Conversation.objects.for_org(org)
+        .filter(pk__in=wanted)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    if locked != wanted:
+        raise RecordError("That conversation is gone: it was merged or emptied meanwhile.")
+
+
+def _absorb(*, org: Organisation, into: Conversation, other: Conversation, by: User | None) -> None:
+    """Everything of `other` goes to `into`, then `other` is deleted; its old address leads
+    to `into`."""
+    Message.objects.for_org(org).filter(conversation=other).update(
+        conversation=into, account_id=into.account_id
+    )
+    Commitment.objects.for_org(org).filter(conversation=other).update(conversation=into)
+    links = ConversationLink.objects.for_org(org)
+    links.filter(
+        Q(from_conversation=other, to_conversation=into)
+        | Q(from_conversation=into, to_conversation=other)
+    ).delete()
+    # A conversation linked to both keeps its link to `into`; the other one goes with `other`.
+    already = {
+        pk
+        for pair in links.filter(Q(from_conversation=into) | Q(to_conversation=into)).values_list(
+            "from_conversation_id", "to_conversation_id"
+        )
+        for pk in pair
+    }
+    links.filter(from_conversation=other).exclude(to_conversation__in=already).update(
+        from_conversation=into
+    )
+    links.filter(to_conversation=other).exclude(from_conversation__in=already).update(
+        to_conversation=into
+    )
+    merged = MergedConversation.objects.for_org(org)
+    merged.filter(into=other).update(into=into)  # earlier merges into `other` follow it
+    merged.create(merged_id=other.pk, into=into, merged_by=by)
+    Conversation.objects.for_org(org).filter(pk=other.pk).delete()
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    message: Message
+    # The conversation the message left had nothing else and was merged into the new one.
+    source_removed: bool
+
+
+@transaction.atomic
+def message_move(
+    *, org: Organisation, message: Message, to_conversation: Conversation, by: User | None
+) -> MoveResult:
+    """Move one message (its people and the promises made in it) into another conversation of
+    the organisation, at any account: the message's account follows its conversation.
+
+    A conversation left with no messages is merged into the one the message went to (its
+    other promises and its links go there too, and its address leads there).
+    """
+    if to_conversation.organisation_id != org.pk or message.organisation_id != org.pk:
+        raise RecordError("That conversation does not exist.")
+    message = Message.objects.for_org(org).select_for_update().get(pk=message.pk)
+    if message.conversation_id == to_conversation.pk:
+        raise RecordError("The message is already in that conversation.")
+    source = Conversation.objects.for_org(org).get(pk=message.conversation_id)
+    _lock_conversations(org, [source.pk, to_conversation.pk])
+    Message.objects.for_org(org).filter(pk=message.pk).update(
+        conversation=to_conversation, account_id=to_conversation.account_id
+    )
+    Commitment.objects.for_org(org).filter(message=message).update(conversation=to_conversation)
+    source_removed = not Message.objects.for_org(org).filter(conversation=source).exists()
+    if source_removed:
+        _absorb(org=org, into=to_conversation, other=source, by=by)
+    conversations_recount(
+        org=org, conversation_ids=[to_conversation.pk, *([] if source_removed else [source.pk])]
+    )
+    if source.account_id != to_conversation.account_id:
+        account_activity_refresh(
+            org=org, account_ids={source.account_id, to_conversation.account_id}
+        )
+    message.conversation, message.account_id = to_conversation, to_conversation.account_id
+    return MoveResult(message=message, source_removed=source_removed)
+
+
+@transaction.atomic
+def message_move_to_new(*, org: Organisation, message: Message, by: User | None) -> MoveResult:
+    """Move one message out into a conversation of its own, at the same account."""
+    source = Conversation.objects.for_org(org).get(pk=message.conversation_id)
+    if not Message.objects.for_org(org).filter(conversation=source).exclude(pk=message.pk).exists():
+        raise RecordError("It is the only message of its conversation already.")
+    conversation = Conversation.objects.for_org(org).create(
+        account_id=source.account_id,
+        subject=(message.subject.strip() or source.subject)[:300],
+        owner_id=source.owner_id,
+        started_at=message.occurred_at,
+        last_activity_at=message.occurred_at,
+    )
+    return message_move(org=org, message=message, to_conversation=conversation, by=by)
+
+
+@transaction.atomic
+def conversation_split(
+    *, org: Organisation, conversation: Conversation, from_message: Message, by: User | None
+) -> Conversation:
+    """A new conversation (same account and owner, the message's subject) takes this message
+    and every later one; the two are linked so each shows where the other is."""
+    _lock_conversations(org, [conversation.pk])
+    from_message = Message.objects.for_org(org).get(pk=from_message.pk)
+    if from_message.conversation_id != conversation.pk:
+        raise RecordError("That message is not in this conversation.")
+    messages = Message.objects.for_org(org).filter(conversation=conversation)
+    later = Q(occurred_at__gt=from_message.occurred_at) | Q(
+        occurred_at=from_message.occurred_at, pk__gte=from_message.pk
+    )
+    if not messages.exclude(later).exists():
+        raise RecordError("This message starts the conversation: split from a later one.")
+    continued = Conversation.objects.for_org(org).create(
+        account_id=conversation.account_id,
+        subject=(from_message.subject.strip() or conversation.subject)[:300],
+        owner_id=conversation.owner_id,
+        started_at=from_message.occurred_at,
+        last_activity_at=from_message.occurred_at,
+    )
+    messages.filter(later).update(conversation=continued)
+    Commitment.objects.for_org(org).filter(
+        conversation=conversation, message__conversation=continued
+    ).update(conversation=continued)
+    ConversationLink.objects.for_org(org).create(
+        from_conversation=conversation, to_conversation=continued
+    )
+    conversations_recount(org=org, conversation_ids=[conversation.pk, continued.pk])
+    continued.refresh_from_db()
+    return continued
+
+
+@transaction.atomic
+def conversation_merge(
+    *, org: Organisation, into: Conversation, other: Conversation, by: User | None
+) -> Conversation:
+    """All of `other` (messages, promises, links) goes into `into`; `other` is deleted and its
+    address leads to `into`. Only conversations with the same account are merged: mail filed
+    under the wrong account is put right by moving its messages."""
+    if into.pk == other.pk:
+        raise RecordError("A conversation cannot be merged into itself.")
+    if into.account_id != other.account_id:
+        raise RecordError(
+            "Only conversations with the same account can be merged; "
+            "move single messages to put them under another account."
+        )
+    _lock_conversations(org, [into.pk, other.pk])
+    _absorb(org=org, into=into, other=other, by=by)
+    conversations_recount(org=org, conversation_ids=[into.pk])
+    into.refresh_from_db()
+    return into

@@ -1,20 +1,37 @@
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.selectors import account_list
 from accounts.views import TIMELINE_PAGE_SIZE, get_account
-from conversations.forms import CommitmentForm, LogInteractionForm
+from conversations.forms import (
+    CommitmentForm,
+    LogInteractionForm,
+    MergeConversationForm,
+    MoveMessageForm,
+)
 from conversations.models import Commitment, Conversation, Message
 from conversations.selectors import (
     account_timeline,
+    conversation_merged_into,
     conversation_messages,
+    messages_after,
     open_commitments,
     recent_messages,
     related_conversations,
 )
-from conversations.services import RecordError, commitment_add
+from conversations.services import (
+    RecordError,
+    commitment_add,
+    conversation_merge,
+    conversation_split,
+    message_move,
+    message_move_to_new,
+)
 from conversations.services import commitment_set_state as set_state
 from conversations.services import interaction_log as log_interaction
 from threadline.http import OrgRequest
@@ -116,7 +133,14 @@ def _conversation_context(request: OrgRequest, conversation: Conversation) -> di
 
 
 def conversation_detail(request: OrgRequest, conversation_id: int):  # type: ignore[no-untyped-def]
-    conversation = get_conversation(request, conversation_id)
+    try:
+        conversation = get_conversation(request, conversation_id)
+    except Http404:
+        # A conversation merged into another one: its old links lead to where it went.
+        into = conversation_merged_into(org=request.org, conversation_id=conversation_id)
+        if into is None:
+            raise
+        return redirect("conversation_detail", org_slug=request.org.slug, conversation_id=into)
     context = _conversation_context(request, conversation)
     context["related"] = related_conversations(org=request.org, conversation=conversation)
     return render(request, "conversations/conversation_detail.html", context)
@@ -204,4 +228,103 @@ def commitment_create(request: OrgRequest, conversation_id: int) -> HttpResponse
         "conversations/_conversation_commitments.html",
         context,
         status=422 if form.errors else 200,
+    )
+
+
+def get_message(request: OrgRequest, message_id: int) -> Message:
+    messages_ = Message.objects.for_org(request.org).select_related(
+        "conversation", "conversation__account"
+    )
+    return get_object_or_404(messages_, pk=message_id)
+
+
+def _posted(request: OrgRequest) -> QueryDict | None:
+    """The posted data, even when empty: an empty POST is a form to validate, not a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def _go_to(request: OrgRequest, conversation_id: int) -> HttpResponse:
+    """After a change to where messages are, show a conversation page afresh."""
+    url = reverse(
+        "conversation_detail",
+        kwargs={"org_slug": request.org.slug, "conversation_id": conversation_id},
+    )
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _render_action(  # type: ignore[no-untyped-def]
+    request: OrgRequest, template: str, partial: str, context: dict[str, object], failed: bool
+):
+    """An action's form: its own page, or (htmx) only the form, in place on the thread page."""
+    name = f"{template}#{partial}" if request.htmx else template
+    return render(request, name, context, status=422 if failed else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def message_move_view(request: OrgRequest, message_id: int):  # type: ignore[no-untyped-def]
+    """Move a message to another conversation (of any account) or to a new one."""
+    message = get_message(request, message_id)
+    form = MoveMessageForm(_posted(request), org=request.org, message=message)
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data["target"]
+        try:
+            if target is None:
+                moved = message_move_to_new(org=request.org, message=message, by=request.user)
+            else:
+                moved = message_move(
+                    org=request.org, message=message, to_conversation=target, by=request.user
+                )
+        except RecordError as error:
+            form.add_error(None, str(error))
+        else:
+            where = moved.message.conversation
+            messages.success(request, f"Moved “{message}” to “{where.subject}”.")
+            stay = where.pk if moved.source_removed else message.conversation_id
+            return _go_to(request, stay)
+    context = {"message": message, "conversation": message.conversation, "form": form}
+    return _render_action(
+        request, "conversations/message_move.html", "move-form", context, bool(form.errors)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def conversation_split_view(request: OrgRequest, message_id: int):  # type: ignore[no-untyped-def]
+    """Split a conversation from this message on: it and every later one start a new one."""
+    message = get_message(request, message_id)
+    conversation = message.conversation
+    error = ""
+    if request.method == "POST":
+        try:
+            continued = conversation_split(
+                org=request.org, conversation=conversation, from_message=message, by=request.user
+            )
+        except RecordError as failure:
+            error = str(failure)
+        else:
+            messages.success(request, f"Split from “{conversation.subject}”.")
+            return _go_to(request, continued.pk)
+    later = messages_after(org=request.org, message=message).count()
+    context = {"message": message, "conversation": conversation, "later": later, "error": error}
+    return _render_action(
+        request, "conversations/conversation_split.html", "split-form", context, bool(error)
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def conversation_merge_view(request: OrgRequest, conversation_id: int):  # type: ignore[no-untyped-def]
+    """Merge another of the account's conversations into this one."""
+    conversation = get_conversation(request, conversation_id)
+    form = MergeConversationForm(_posted(request), org=request.org, conversation=conversation)
+    if request.method == "POST" and form.is_valid():
+        other = form.cleaned_data["other"]
+        try:
+            conversation_merge(org=request.org, into=conversation, other=other, by=request.user)
+        except RecordError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Merged “{other.subject}” into this conversation.")
+            return _go_to(request, conversation.pk)
+    context = {"conversation": conversation, "form": form}
+    return _render_action(
+        request, "conversations/conversation_merge.html", "merge-form", context, bool(form.errors)
     )

@@ -50,6 +50,17 @@ urlpatterns = [
         name="conversation_reassign",
     ),
     path("team/", followups.team, name="team"),
+    path(
+        "conversations/<int:conversation_id>/merge/",
+        conversations.conversation_merge_view,
+        name="conversation_merge",
+    ),
+    path("messages/<int:message_id>/move/", conversations.message_move_view, name="message_move"),
+    path(
+        "messages/<int:message_id>/split/",
+        conversations.conversation_split_view,
+        name="conversation_split",
+    ),
     path("mail/", mail.mailbox_list, name="mailbox_list"),
     path("mail/new/", mail.mailbox_create, name="mailbox_create"),
     path("mail/<int:mailbox_id>/", mail.mailbox_edit, name="mailbox_edit"),

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0003_account_rhythm"),
-        ("conversations", "0004_conversation_state"),
+        ("conversations", "0005_conversation_state"),
         ("organisations", "0002_business_hours"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -26,6 +26,7 @@ def ids_of(cast: Cast) -> dict[str, object]:
         "account_id": cast.account.pk,
         "contact_id": cast.contact.pk,
         "conversation_id": cast.conversation.pk,
+        "message_id": cast.message.pk,
         "commitment_id": cast.commitment.pk,
         "state": "kept",
         "mailbox_id": cast.mailbox.pk,

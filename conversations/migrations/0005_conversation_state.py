@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_account_rhythm"),
-        ("conversations", "0003_message_automated_reason_message_is_out_of_office"),
+        ("conversations", "0004_merged_conversation"),
         ("organisations", "0002_business_hours"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
