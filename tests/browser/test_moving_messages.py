@@ -10,7 +10,7 @@ from django.utils import timezone
 from conversations.models import Conversation, Message
 from organisations.tenancy import all_orgs_context
 from tests import factories
-from tests.browser.test_log_interaction import log_in, page, pytestmark  # noqa: F401
+from tests.browser.conftest import log_in
 
 
 @pytest.fixture
