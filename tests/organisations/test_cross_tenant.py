@@ -32,6 +32,7 @@ def ids_of(cast: Cast) -> dict[str, object]:
         "quarantined_id": cast.quarantined.pk,
         "unsorted_id": cast.unsorted.pk,
         "decision": "dismiss",
+        "attachment_id": cast.attachment.pk,
     }
 
 
@@ -93,6 +94,7 @@ def test_lists_and_pages_show_none_of_bs_rows(a, b):
         (f"/o/{slug}/accounts/{a.account.pk}/", a.message.body_text),
         (f"/o/{slug}/contacts/{a.contact.pk}/", a.contact.full_name),
         (f"/o/{slug}/conversations/{a.conversation.pk}/", a.commitment.text),
+        (f"/o/{slug}/conversations/{a.conversation.pk}/", a.attachment.filename),
         (f"/o/{slug}/accounts/{a.account.pk}/log/", a.contact.full_name),
         (f"/o/{slug}/mail/", a.mailbox.email_address),
         (f"/o/{slug}/mail/{a.mailbox.pk}/", a.quarantined.reason),
@@ -100,7 +102,7 @@ def test_lists_and_pages_show_none_of_bs_rows(a, b):
     ]
     b_texts = [b.account.name, b.contact.full_name, b.message.body_text, b.commitment.text,
                b.conversation.subject, b.unsorted.subject, b.quarantined.reason,
-               b.mailbox.email_address]  # fmt: skip
+               b.mailbox.email_address, b.attachment.filename]  # fmt: skip
     for page, a_text in pages:
         html = client.get(page).content.decode()
         assert a_text in html, page
