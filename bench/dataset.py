@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def build(*, organisations: int, conversations: int, messages_each: int = 3) -> 
                     """,
                 ),
             ]
-            params = {
+            params: dict[str, Any] = {
                 "prefix": prefix,
                 "orgs": organisations,
                 "accounts": accounts_per_org,

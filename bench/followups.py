@@ -36,7 +36,9 @@ def main() -> int:
     if args.prefix:
         prefix = args.prefix
     else:
-        print(f"building {args.conversations:,} conversations in {args.organisations} organisations")
+        print(
+            f"building {args.conversations:,} conversations in {args.organisations} organisations"
+        )
         started = time.perf_counter()
         prefix = build(organisations=args.organisations, conversations=args.conversations).prefix
         print(f"built in {time.perf_counter() - started:.0f} s")

@@ -12,6 +12,7 @@ from conversations.models import (
     Message,
     Participant,
 )
+from mail.models import Attachment
 from organisations.models import Organisation, User
 
 
@@ -46,12 +47,15 @@ def contact_timeline(*, org: Organisation, contact: Contact) -> QuerySet[Message
 
 
 def conversation_messages(*, org: Organisation, conversation: Conversation) -> QuerySet[Message]:
+    """The thread in order, with each email's attachments (without their bytes) as
+    `attachment_list`."""
+    attachments = Attachment.objects.for_org(org).defer("content").order_by("position")
     return _with_people(
         Message.objects.for_org(org)
         .filter(conversation=conversation)
         .order_by("occurred_at", "id"),
         org,
-    )
+    ).prefetch_related(Prefetch("attachments", queryset=attachments, to_attr="attachment_list"))
 
 
 def messages_after(*, org: Organisation, message: Message) -> QuerySet[Message]:

@@ -30,6 +30,64 @@ class RawEmail(TenantModel):
         ]
 
 
+# Served inline (for <img> in a shown email) only when the bytes are one of these too; every
+# other type, SVG included (it can carry script), is only ever a download.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def bytes_are_image_of_type(content: bytes, content_type: str) -> bool:
+    """The bytes start the way the declared image type does (the sender chose both)."""
+    match content_type:
+        case "image/png":
+            return content.startswith(b"\x89PNG\r\n\x1a\n")
+        case "image/jpeg":
+            return content.startswith(b"\xff\xd8\xff")
+        case "image/gif":
+            return content.startswith((b"GIF87a", b"GIF89a"))
+        case "image/webp":
+            return content[:4] == b"RIFF" and content[8:12] == b"WEBP"
+    return False
+
+
+class Attachment(TenantModel):
+    """A file that came with an email. Its bytes live here (so row-level security covers
+    them), unless it was too large to keep: then the row still says what it was, and the
+    raw email (RawEmail) still has it."""
+
+    message = models.ForeignKey(
+        "conversations.Message", on_delete=models.CASCADE, related_name="attachments"
+    )
+    position = models.PositiveSmallIntegerField(help_text="Order among the email's parts.")
+    filename = models.CharField(max_length=255, help_text="A bare file name, never a path.")
+    content_type = models.CharField(max_length=255, help_text="As the sender declared it.")
+    size = models.PositiveBigIntegerField(help_text="Decoded size in bytes.")
+    sha256 = models.CharField(max_length=64)
+    content_id = models.CharField(max_length=998, blank=True, help_text="For cid: references.")
+    is_inline = models.BooleanField(default=False)
+    too_large = models.BooleanField(default=False)
+    content = models.BinaryField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            # Also the index the conversation page's prefetch uses.
+            models.UniqueConstraint(
+                fields=["organisation", "message", "position"], name="attachment_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(too_large=True, content__isnull=True)
+                | models.Q(too_large=False, content__isnull=False),
+                name="attachment_content_unless_too_large",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def can_show_inline(self) -> bool:
+        return not self.too_large and self.content_type in INLINE_IMAGE_TYPES
+
+
 class QuarantinedEmail(TenantModel):
     """A message that could not be parsed or stored: kept raw with the reason, never dropped."""
 

@@ -11,15 +11,18 @@ import email
 import email.header
 import email.utils
 import hashlib
+import mimetypes
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import nh3
 
-MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 KEPT_HEADERS = frozenset(
     {"subject", "message-id", "in-reply-to", "references", "auto-submitted", "x-autoreply",
      "x-autorespond", "list-id", "list-unsubscribe", "feedback-id", "precedence", "return-path",
@@ -51,13 +54,13 @@ class Address:
 
 
 @dataclass
-class Attachment:
-    filename: str
+class AttachmentPart:
+    filename: str  # a bare, safe file name (see safe_filename), never a path
     content_type: str
     size: int
     content_id: str
     inline: bool
-    payload: bytes | None  # None when over the size limit
+    payload: bytes  # the decoded bytes; what is kept of them is the storing side's choice
 
 
 @dataclass
@@ -72,7 +75,7 @@ class ParsedEmail:
     cc: list[Address]
     text: str
     html: str
-    attachments: list[Attachment] = field(default_factory=list)
+    attachments: list[AttachmentPart] = field(default_factory=list)
     automated: str = ""  # why it is automated mail, or "" for a person's message
     out_of_office: bool = False
     headers: dict[str, str] = field(default_factory=dict)
@@ -203,7 +206,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         raise UnparseableEmail("the message has no sender and no recipients")
     text_parts: list[str] = []
     html_parts: list[str] = []
-    attachments: list[Attachment] = []
+    attachments: list[AttachmentPart] = []
     _walk(message, text_parts, html_parts, attachments)
     html = "\n".join(html_parts)
     text = "\n\n".join(p.strip("\n") for p in text_parts if p.strip())
@@ -241,7 +244,7 @@ def synthetic_message_id(*parts: str) -> str:
 
 
 def _walk(
-    part: EmailMessage, text: list[str], html: list[str], attachments: list[Attachment]
+    part: EmailMessage, text: list[str], html: list[str], attachments: list[AttachmentPart]
 ) -> None:
     if part.is_multipart():
         payload = part.get_payload()
@@ -280,16 +283,44 @@ def _walk(
     except Exception:  # a broken transfer encoding: keep the attachment's name, lose its bytes
         decoded = None
     payload = decoded if isinstance(decoded, bytes) else b""
+    content_id = decode_header(part.get("Content-ID") or "").strip().strip("<>")
+    # Apple Mail gives real attachments a Content-ID too: the disposition wins.
+    inline = "attachment" not in disposition and ("inline" in disposition or bool(content_id))
+    if not _MIME_TYPE.fullmatch(content_type):
+        content_type = "application/octet-stream"
     attachments.append(
-        Attachment(
-            filename=(filename or f"attachment.{part.get_content_subtype()}")[:255],
+        AttachmentPart(
+            filename=safe_filename(filename, content_type),
             content_type=content_type,
             size=len(payload),
-            content_id=(part.get("Content-ID") or "").strip().strip("<>"),
-            inline="inline" in disposition or bool(part.get("Content-ID")),
-            payload=payload if len(payload) <= MAX_ATTACHMENT_BYTES else None,
+            content_id=content_id[:998],
+            inline=inline,
+            payload=payload,
         )
     )
+
+
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
+_UNSAFE_IN_FILENAMES = re.compile(r'[<>:"|?*\x00-\x1f\x7f]')
+
+
+def safe_filename(name: str, content_type: str) -> str:
+    """A file name to offer for download: the last path component only, without control or
+    bidi-override characters (U+202E makes "invoice", RLO, "fdp.exe" read as "invoiceexe.pdf"),
+    no leading dots, at most 200 characters with the extension kept; from the type when empty."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in {"Cc", "Cf", "Zl", "Zp"})
+    name = " ".join(_UNSAFE_IN_FILENAMES.sub("_", name).split()).lstrip(". ").rstrip(". ")
+    if not name:
+        extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
+        return f"attachment{extension}"
+    if len(name) > 200:
+        stem, dot, extension = name.rpartition(".")
+        if dot and 0 < len(extension) <= 16:
+            name = f"{stem[: 199 - len(extension)]}.{extension}"
+        else:
+            name = name[:200]
+    return name
 
 
 def _part_text(part: EmailMessage) -> str:
@@ -341,17 +372,58 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def sanitise_html(html: str) -> str:
-    """Safe to show: no scripts, styles, event handlers or remote loads beyond plain links."""
+def _clean_html(html: str, attribute_filter: Callable[[str, str, str], str | None]) -> str:
+    """nh3 with the rules for email; `attribute_filter` may rewrite or drop (None) any kept
+    attribute (tag, name, value)."""
     return nh3.clean(
         html,
         tags={"a", "b", "blockquote", "br", "code", "div", "em", "i", "li", "ol", "p", "pre",
               "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "h1",
               "h2", "h3", "h4", "hr", "img"},
         attributes={"a": {"href", "title"}, "img": {"alt", "src"}, "td": {"colspan", "rowspan"}},
+        attribute_filter=attribute_filter,
         url_schemes={"http", "https", "mailto", "cid"},
         link_rel="noopener noreferrer nofollow",
     )  # fmt: skip
+
+
+_IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
+
+
+def _keep_only_cid_images(tag: str, attribute: str, value: str) -> str | None:
+    # A remote image tells its sender when (and that) the mail was read: never load one.
+    if tag == "img" and attribute == "src" and not value.lower().startswith("cid:"):
+        return None
+    return value
+
+
+def sanitise_html(html: str) -> str:
+    """Safe to show: no scripts, styles, event handlers, forms, or images other than the
+    email's own inline (cid:) ones; plain links stay."""
+    return _clean_html(html, _keep_only_cid_images)
+
+
+@dataclass(frozen=True)
+class DisplayHtml:
+    html: str
+    hidden_images: int  # remote (or missing) images that are not shown
+
+
+def html_for_display(html: str, inline_urls: dict[str, str]) -> DisplayHtml:
+    """Sanitised HTML made ready to show: `cid:` images pointed at `inline_urls` (Content-ID
+    -> URL), every other image source dropped. It is sanitised again on the way out, so HTML
+    stored by an older, looser sanitiser is held to today's rules."""
+    by_id = {content_id.lower(): url for content_id, url in inline_urls.items()}
+
+    def images(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src":
+            if value.lower().startswith("cid:"):
+                return by_id.get(unquote(value[4:]).strip().strip("<>").lower())
+            return None
+        return value
+
+    shown = _clean_html(html, images)
+    return DisplayHtml(html=shown, hidden_images=len(_IMG_WITHOUT_SRC.findall(shown)))
 
 
 _NO_REPLY = re.compile(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -14,8 +15,8 @@ from accounts.models import FREE_MAIL_DOMAINS, Account, AccountDomain
 from contacts.models import Contact, ContactAddress
 from conversations.models import Conversation, Message, Participant
 from conversations.services import record_activity_bulk
-from mail.models import Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
-from mail.parsing import Address, ParsedEmail, UnparseableEmail, parse_email
+from mail.models import Attachment, Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
+from mail.parsing import Address, AttachmentPart, ParsedEmail, UnparseableEmail, parse_email
 from mail.quotes import split_reply
 from mail.threading import (
     SUBJECT_WINDOW,
@@ -26,6 +27,11 @@ from mail.threading import (
 from organisations.models import Organisation, User
 
 FUTURE_DATE_ALLOWANCE = timedelta(hours=1)
+# Parts beyond this many are not listed (the raw email has them): a crafted email with
+# thousands of empty parts should not become thousands of rows.
+MAX_ATTACHMENTS_PER_MESSAGE = 100
+# One INSERT carries at most about this many attachment bytes.
+ATTACHMENT_INSERT_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -157,6 +163,7 @@ class _Batch:
         self.forced_account, self.mailbox = forced_account, mailbox
         self.messages: list[Message] = []
         self.participants: list[Participant] = []
+        self.attachments: list[Attachment] = []
         self.raws: list[RawEmail] = []
         self.unsorted: list[UnsortedEmail] = []
         self.quarantined: list[QuarantinedEmail] = []
@@ -329,6 +336,7 @@ class _Batch:
             ):
                 everyone.update(a.normalised for a in theirs)
         self.raws.append(RawEmail(organisation=org, sha256=sha, raw=raw, message=message))
+        self.attachments += attachment_rows(org=org, message=message, parts=email.attachments)
         for role, addresses in (
             (Participant.Role.FROM, [email.sender] if email.sender else []),
             (Participant.Role.TO, email.to),
@@ -465,6 +473,7 @@ class _Batch:
         Conversation.objects.for_org(org).bulk_create(self.new_conversations)
         Message.objects.for_org(org).bulk_create(self.messages)
         Participant.objects.for_org(org).bulk_create(self.participants)
+        attachments_write(org=org, attachments=self.attachments)
         for raw in self.raws:
             raw.message_id = raw.message.pk if raw.message is not None else None
         # Bytes already kept (a second mailbox, a resync) are not kept twice...
@@ -489,6 +498,46 @@ class _Batch:
         ).update(state=UnsortedEmail.State.FILED)
         QuarantinedEmail.objects.for_org(org).bulk_create(self.quarantined)
         record_activity_bulk(org=org, messages=self.messages)
+
+
+def attachment_rows(
+    *, org: Organisation, message: Message, parts: list[AttachmentPart]
+) -> list[Attachment]:
+    """An email's attachments as rows to write with its batch. Each keeps its bytes up to
+    MAIL_ATTACHMENT_MAX_BYTES, and the email's together up to
+    MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES; past that a row says what it was and how large."""
+    rows, kept = [], 0
+    for position, part in enumerate(parts[:MAX_ATTACHMENTS_PER_MESSAGE]):
+        too_large = (
+            part.size > settings.MAIL_ATTACHMENT_MAX_BYTES
+            or kept + part.size > settings.MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES
+        )
+        kept += 0 if too_large else part.size
+        rows.append(
+            Attachment(
+                organisation=org, message=message, position=position, filename=part.filename,
+                content_type=part.content_type, size=part.size,
+                sha256=hashlib.sha256(part.payload).hexdigest(), content_id=part.content_id,
+                is_inline=part.inline, too_large=too_large,
+                content=None if too_large else part.payload,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def attachments_write(*, org: Organisation, attachments: list[Attachment]) -> None:
+    """Insert in as few statements as fit ATTACHMENT_INSERT_BYTES (one for ordinary mail)."""
+    chunk: list[Attachment] = []
+    size = 0
+    for attachment in attachments:
+        length = len(attachment.content or b"")
+        if chunk and size + length > ATTACHMENT_INSERT_BYTES:
+            Attachment.objects.for_org(org).bulk_create(chunk)
+            chunk, size = [], 0
+        chunk.append(attachment)
+        size += length
+    if chunk:
+        Attachment.objects.for_org(org).bulk_create(chunk)
 
 
 def mailbox_save(

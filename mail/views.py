@@ -1,11 +1,21 @@
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mail.forms import FileUnsortedForm, MailboxForm
 from mail.imap import MailboxError
-from mail.models import Mailbox, QuarantinedEmail, UnsortedEmail
+from mail.models import (
+    INLINE_IMAGE_TYPES,
+    Attachment,
+    Mailbox,
+    QuarantinedEmail,
+    UnsortedEmail,
+    bytes_are_image_of_type,
+)
 from mail.secrets import decrypt_secret
 from mail.selectors import mailboxes_of, open_quarantine, unsorted_waiting
 from mail.services import (
@@ -157,3 +167,37 @@ def unsorted_decide(request: OrgRequest, unsorted_id: int, decision: str):  # ty
     return redirect(
         "conversation_detail", org_slug=request.org.slug, conversation_id=message.conversation_id
     )
+
+
+def attachment_download(request: OrgRequest, attachment_id: int) -> HttpResponse:
+    """An email's attachment, only ever as a download: whatever the sender called it, an HTML
+    or SVG file never renders on our origin. `?inline=1` shows a PNG, JPEG, GIF or WebP in
+    place (the inline images of a formatted email), and nothing else."""
+    attachment = get_object_or_404(Attachment.objects.for_org(request.org), pk=attachment_id)
+    if request.method not in {"GET", "HEAD"}:
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    if attachment.content is None:
+        raise Http404("too large to keep; it is in the original email")
+    content = bytes(attachment.content)
+    is_image = attachment.content_type in INLINE_IMAGE_TYPES and bytes_are_image_of_type(
+        content, attachment.content_type
+    )
+    inline = is_image and request.GET.get("inline") == "1"
+    response = HttpResponse(
+        content, content_type=attachment.content_type if is_image else "application/octet-stream"
+    )
+    response["Content-Disposition"] = content_disposition(
+        "inline" if inline else "attachment", attachment.filename
+    )
+    response["Content-Length"] = str(len(content))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """RFC 6266: an ASCII fallback for old clients, then the UTF-8 name (RFC 5987)."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

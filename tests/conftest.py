@@ -106,6 +106,9 @@ class Cast:
         self.unsorted = factories.UnsortedEmailFactory(
             organisation=self.org, subject=f"{slug.upper()} mystery email"
         )
+        self.attachment = factories.AttachmentFactory(
+            organisation=self.org, message=self.message, filename=f"{slug}-quote.pdf"
+        )
 
     def client(self, user: object | None = None) -> Client:
         client = TenantClient()

@@ -7,7 +7,7 @@ from accounts.models import Account, AccountDomain
 from contacts.models import Contact, ContactAddress
 from conversations.models import Commitment, Conversation, Message
 from followups.models import FollowUp
-from mail.models import Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
+from mail.models import Attachment, Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
 from mail.secrets import encrypt_secret
 from organisations.models import Membership, Organisation, Role, User
 
@@ -181,3 +181,19 @@ class UnsortedEmailFactory(TenantFactory):
     subject = "Mystery"
     sender = "someone@gmail.com"
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+class AttachmentFactory(TenantFactory):
+    class Meta:
+        model = Attachment
+
+    organisation = factory.SelfAttribute("message.organisation")
+    message = factory.SubFactory(MessageFactory)
+    position = factory.Sequence(lambda n: n)
+    filename = "quote.pdf"
+    content_type = "application/pdf"
+    content = b"%PDF-1.4\n"
+    size = factory.LazyAttribute(lambda o: len(o.content or b""))
+    sha256 = factory.LazyAttribute(
+        lambda o: __import__("hashlib").sha256(o.content or b"").hexdigest()
+    )

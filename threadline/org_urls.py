@@ -70,6 +70,11 @@ urlpatterns = [
         mail.quarantine_retry_view,
         name="quarantine_retry",
     ),
+    path(
+        "mail/attachments/<int:attachment_id>/",
+        mail.attachment_download,
+        name="attachment_download",
+    ),
     path("mail/unsorted/", mail.unsorted_list, name="unsorted_list"),
     path(
         "mail/unsorted/<int:unsorted_id>/<str:decision>/",

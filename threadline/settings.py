@@ -172,6 +172,12 @@ REST_FRAMEWORK = {
 MAILBOX_SECRET_KEY = env_str("MAILBOX_SECRET_KEY")
 MAIL_SYNC_BATCH = env_int("MAIL_SYNC_BATCH", 200)
 MAIL_SYNC_INTERVAL_SECONDS = env_int("MAIL_SYNC_INTERVAL_SECONDS", 60)
+# Attachments are kept in PostgreSQL up to these sizes; larger ones are listed by name and size
+# (the raw email, kept anyway, still has them).
+MAIL_ATTACHMENT_MAX_BYTES = env_int("MAIL_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES = env_int(
+    "MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES", 50 * 1024 * 1024
+)
 
 # Demo seed: only `seed_demo` creates the demo login, and it refuses unless this is on.
 THREADLINE_DEMO = env_bool("THREADLINE_DEMO", default=DEBUG)

@@ -35,6 +35,7 @@ def ids_of(cast: Cast) -> dict[str, object]:
         "decision": "dismiss",
         "followup_id": cast.followup.pk,
         "resolution": "done",
+        "attachment_id": cast.attachment.pk,
     }
 
 
@@ -96,6 +97,7 @@ def test_lists_and_pages_show_none_of_bs_rows(a, b):
         (f"/o/{slug}/accounts/{a.account.pk}/", a.message.body_text),
         (f"/o/{slug}/contacts/{a.contact.pk}/", a.contact.full_name),
         (f"/o/{slug}/conversations/{a.conversation.pk}/", a.commitment.text),
+        (f"/o/{slug}/conversations/{a.conversation.pk}/", a.attachment.filename),
         (f"/o/{slug}/accounts/{a.account.pk}/log/", a.contact.full_name),
         (f"/o/{slug}/mail/", a.mailbox.email_address),
         (f"/o/{slug}/mail/{a.mailbox.pk}/", a.quarantined.reason),
@@ -103,7 +105,7 @@ def test_lists_and_pages_show_none_of_bs_rows(a, b):
     ]
     b_texts = [b.account.name, b.contact.full_name, b.message.body_text, b.commitment.text,
                b.conversation.subject, b.unsorted.subject, b.quarantined.reason,
-               b.mailbox.email_address]  # fmt: skip
+               b.mailbox.email_address, b.attachment.filename]  # fmt: skip
     for page, a_text in pages:
         html = client.get(page).content.decode()
         assert a_text in html, page
