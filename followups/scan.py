@@ -39,20 +39,21 @@ _WANTED = """
       JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
      WHERE c.organisation_id = %(org)s AND c.state = 'awaiting_us' AND c.reply_due_at <= %(now)s
     UNION ALL
-    (SELECT DISTINCT ON (a.id)
-            c.id, a.id, COALESCE(a.owner_id, c.owner_id), 'gone_quiet', 3,
-            a.last_interaction_at,
-            a.last_interaction_at + GREATEST(%(quiet_min)s,
-                make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0))),
-            NULL::bigint
-       FROM accounts_account a
-       JOIN conversations_conversation c
-         ON c.organisation_id = a.organisation_id AND c.account_id = a.id
-      WHERE a.organisation_id = %(org)s
-        AND a.last_interaction_at + GREATEST(%(quiet_min)s,
-                make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0)))
-            <= %(now)s
-      ORDER BY a.id, c.last_activity_at DESC, c.id DESC)
+    SELECT c.id, a.id, COALESCE(a.owner_id, c.owner_id), 'gone_quiet', 3,
+           a.last_interaction_at,
+           a.last_interaction_at + GREATEST(%(quiet_min)s,
+               make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0))),
+           NULL::bigint
+      FROM accounts_account a
+      -- the account's latest conversation, from the (organisation, account, recent) index
+      CROSS JOIN LATERAL (
+            SELECT lc.id, lc.owner_id FROM conversations_conversation lc
+             WHERE lc.organisation_id = a.organisation_id AND lc.account_id = a.id
+             ORDER BY lc.last_activity_at DESC LIMIT 1) c
+     WHERE a.organisation_id = %(org)s
+       AND a.last_interaction_at + GREATEST(%(quiet_min)s,
+               make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0)))
+           <= %(now)s
     UNION ALL
     SELECT c.id, c.account_id, COALESCE(c.owner_id, a.owner_id), 'awaiting_them', 4,
            c.state_since, c.nudge_due_at, NULL::bigint
@@ -67,8 +68,9 @@ resolved AS (
     UPDATE followups_followup f
        SET resolved_at = %(now)s, resolution = 'record'
      WHERE f.organisation_id = %(org)s AND f.resolved_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM wanted w
-                        WHERE w.conversation_id = f.conversation_id AND w.reason = f.reason)
+       -- NOT IN (never NULL here) plans as one hashed lookup whatever the table statistics
+       -- say; NOT EXISTS against the CTE became a nested loop while they were stale.
+       AND (f.conversation_id, f.reason) NOT IN (SELECT w.conversation_id, w.reason FROM wanted w)
     RETURNING 1
 ),
 refreshed AS (

@@ -8,6 +8,7 @@ while each request runs in its own organisation's context like in production.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from organisations.models import Role
+from organisations.models import Holiday, Role
 from organisations.tenancy import all_orgs_context, no_org_context
 from tests import factories
 
@@ -95,6 +96,9 @@ class Cast:
         )
         self.commitment = factories.CommitmentFactory(
             organisation=self.org, conversation=self.conversation, text=f"{slug.upper()} promise"
+        )
+        self.holiday = Holiday.objects.for_org(self.org.pk).create(
+            date=datetime.date(2026, 12, 25), name=f"{slug.upper()} Christmas"
         )
         self.followup = factories.FollowUpFactory(
             organisation=self.org, conversation=self.conversation, owner=self.sales

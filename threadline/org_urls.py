@@ -7,6 +7,7 @@ from contacts import views as contacts
 from conversations import views as conversations
 from followups import views as followups
 from mail import views as mail
+from organisations import views as organisations
 
 urlpatterns = [
     path("", conversations.org_home, name="org_home"),
@@ -50,6 +51,12 @@ urlpatterns = [
         name="conversation_reassign",
     ),
     path("team/", followups.team, name="team"),
+    path("settings/", organisations.organisation_settings, name="organisation_settings"),
+    path(
+        "settings/holidays/<int:holiday_id>/delete/",
+        organisations.holiday_delete,
+        name="holiday_delete",
+    ),
     path(
         "conversations/<int:conversation_id>/merge/",
         conversations.conversation_merge_view,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mail.services import email_ingest
 from organisations.tenancy import all_orgs_context
-from tests.browser.test_log_interaction import log_in, page, pytestmark  # noqa: F401
+from tests.browser.conftest import log_in
 from tests.mail.test_attachments import mail_with_attachments
 
 

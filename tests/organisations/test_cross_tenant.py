@@ -34,6 +34,7 @@ def ids_of(cast: Cast) -> dict[str, object]:
         "unsorted_id": cast.unsorted.pk,
         "decision": "dismiss",
         "followup_id": cast.followup.pk,
+        "holiday_id": cast.holiday.pk,
         "resolution": "done",
         "attachment_id": cast.attachment.pk,
     }
