@@ -8,7 +8,11 @@ from accounts.selectors import account_list as select_accounts
 from accounts.selectors import account_people
 from accounts.services import account_save
 from conversations.forms import LogInteractionForm
-from conversations.selectors import account_timeline, open_commitments
+from conversations.selectors import (
+    account_timeline,
+    account_waiting_conversations,
+    open_commitments,
+)
 from organisations.selectors import members_of_org
 from threadline.http import OrgRequest
 
@@ -88,6 +92,7 @@ def account_detail(request: OrgRequest, account_id: int):  # type: ignore[no-unt
         "people": account_people(org=request.org, account=account),
         "domains": account.domains.order_by("domain"),
         "commitments": open_commitments(org=request.org, account=account, with_suggestions=True),
+        "waiting": account_waiting_conversations(org=request.org, account=account),
         "log_form": LogInteractionForm(org=request.org, account=account),
     }
     return render(request, "accounts/account_detail.html", context)

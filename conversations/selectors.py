@@ -126,3 +126,25 @@ def recent_messages(*, org: Organisation, limit: int = 15) -> QuerySet[Message]:
         .select_related("conversation", "account", "sender_member", "sender_contact")
         .order_by("-occurred_at", "-id")[:limit]
     )
+
+
+def account_waiting_conversations(*, org: Organisation, account: Account) -> QuerySet[Conversation]:
+    """The account's conversations where someone is waiting, with their open follow-ups."""
+    from followups.models import FollowUp
+
+    return (
+        Conversation.objects.for_org(org)
+        .filter(
+            account=account,
+            state__in=[Conversation.State.AWAITING_US, Conversation.State.AWAITING_THEM],
+        )
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch(
+                "followups",
+                queryset=FollowUp.objects.for_org(org).filter(resolved_at=None),
+                to_attr="open_followups",
+            )
+        )
+        .order_by("state", "state_since")
+    )

@@ -207,3 +207,13 @@ def test_the_conversation_page_shows_whose_turn_it_is_and_its_follow_ups(a):
     )
     page = a.client().get(f"/o/{a.org.slug}/conversations/{a.conversation.pk}/").content.decode()
     assert "Awaiting us" in page and "Customer waiting on us" in page
+
+
+def test_the_account_page_shows_who_is_waiting_on_whom(a):
+    Conversation.objects.for_org(a.org).filter(pk=a.conversation.pk).update(
+        state="awaiting_us", state_since=timezone.now()
+    )
+    page = a.client().get(f"/o/{a.org.slug}/accounts/{a.account.pk}/").content.decode()
+    waiting = page[page.index('id="waiting"') :]
+    assert "Awaiting us" in waiting and a.conversation.subject in waiting
+    assert "customer waiting on us" in waiting
