@@ -118,6 +118,13 @@ def test_the_demo_seed_builds_a_believable_organisation_once(db, settings):
     from django.utils import timezone
 
     assert (timezone.now() - quiet.last_interaction_at).days > 90
+    # ...and the first visit already shows what needs doing, each in its owner's queue.
+    from followups.models import FollowUp
+
+    reasons = set(
+        FollowUp.objects.for_org(org).filter(resolved_at=None).values_list("reason", flat=True)
+    )
+    assert {"awaiting_us", "promise_due", "gone_quiet"} <= reasons
 
 
 def test_views_selectors_services_and_tasks_never_use_the_cross_org_escape_hatches():

@@ -14,11 +14,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.services import account_save
+from accounts.services import account_rhythm_refresh, account_save
 from contacts.models import BuyingInfluence, Contact, Level
 from contacts.services import contact_save
 from conversations.models import Message
-from conversations.services import interaction_log
+from conversations.services import interaction_log, record_activity_bulk
+from followups.scan import followups_scan
 from organisations.models import Membership, Organisation, Role, User
 from organisations.tenancy import org_context
 
@@ -99,6 +100,8 @@ class Command(BaseCommand):
                 users.append(user)
             with org_context(org):
                 self._build_history(org, users)
+                account_rhythm_refresh(org=org)
+                followups_scan(org=org)  # so the first visit already shows what needs doing
         self.stdout.write(self.style.SUCCESS(f"Demo organisation created: log in as {DEMO_EMAIL}"))
 
     def _build_history(self, org: Organisation, users: list[User]) -> None:
@@ -129,8 +132,8 @@ class Command(BaseCommand):
                         buying_influence=influence,
                     )
                 )
-            # Quarry Street has gone quiet: nothing for four months.
-            last_day = 120 if name == "Quarry Street Bakery" else 3
+            # Quarry Street has gone quiet: nothing for seven months.
+            last_day = 210 if name == "Quarry Street Bakery" else 3
             day = 360
             while day > last_day:
                 subject, summary = rng.choice(TOPICS)
@@ -153,13 +156,13 @@ class Command(BaseCommand):
         from accounts.models import Account
         from conversations.models import Conversation, Participant
 
-        # Northwind asked a question two days ago and nobody has answered: the customer waits on us.
+        # Northwind asked a question four days ago and nobody has answered: the customer waits on us.
         northwind = Account.objects.for_org(org).get(name="Northwind Logistics")
         ben = Contact.objects.for_org(org).get(full_name="Ben Okafor")
-        at = now - timedelta(days=2)
+        at = now - timedelta(days=4)  # past one business day, whatever today is
         conversation = Conversation.objects.for_org(org).create(
             account=northwind, subject="Can we add the Leeds depot?", owner=northwind.owner,
-            started_at=at, last_activity_at=at, last_inbound_at=at, message_count=1,
+            started_at=at, last_activity_at=at,
         )  # fmt: skip
         message = Message.objects.for_org(org).create(
             conversation=conversation, account=northwind, kind=Message.Kind.EMAIL,
@@ -171,7 +174,7 @@ class Command(BaseCommand):
         Participant.objects.for_org(org).create(
             message=message, contact=ben, address="ben@northwind.example", role="from"
         )
-        Account.objects.for_org(org).filter(pk=northwind.pk).update(last_interaction_at=at)
+        record_activity_bulk(org=org, messages=[message])  # as ingestion does: clocks, turn
 
         # We promised Blue Harbor revised pricing by last Friday and have not sent it.
         blue = Account.objects.for_org(org).get(name="Blue Harbor Foods")
