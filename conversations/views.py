@@ -43,8 +43,16 @@ def get_conversation(request: OrgRequest, conversation_id: int) -> Conversation:
 
 
 def org_home(request: OrgRequest):  # type: ignore[no-untyped-def]
+    """Where members land: what needs them first, then their promises, accounts and the news."""
+    from followups.forms import SnoozeForm
+    from followups.selectors import member_queue
+
     org, user = request.org, request.user
     context = {
+        "items": member_queue(org=org, owner=user),
+        "owner": user,
+        "is_mine": True,
+        "snooze_form": SnoozeForm(org=org),
         "my_accounts": account_list(org=org, owner_id=user.pk)[:10],
         "our_promises": open_commitments(org=org, owner=user).filter(owed_by=Commitment.OwedBy.US)[
             :10

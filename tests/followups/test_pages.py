@@ -217,3 +217,8 @@ def test_the_account_page_shows_who_is_waiting_on_whom(a):
     waiting = page[page.index('id="waiting"') :]
     assert "Awaiting us" in waiting and a.conversation.subject in waiting
     assert "customer waiting on us" in waiting
+
+
+def test_members_land_on_what_needs_them(a):
+    page = a.client().get(f"/o/{a.org.slug}/").content.decode()
+    assert "What needs you" in page and f'id="followup-{a.followup.pk}"' in page
