@@ -156,7 +156,7 @@ class Command(BaseCommand):
         from accounts.models import Account
         from conversations.models import Conversation, Participant
 
-        # Northwind asked a question four days ago and nobody has answered: the customer waits on us.
+        # Northwind asked a question four days ago and nobody has answered: they wait on us.
         northwind = Account.objects.for_org(org).get(name="Northwind Logistics")
         ben = Contact.objects.for_org(org).get(full_name="Ben Okafor")
         at = now - timedelta(days=4)  # past one business day, whatever today is
