@@ -9,8 +9,9 @@ short line (a greeting, a sign-off); a long line that wraps continues its senten
 **Commitments** (`suggest_commitments`) are suggestions a member confirms, so precision comes
 before recall. A sentence is a promise when it has a first-person future action: "I/we" with
 "'ll", "will", "shall", "am/are going to", "promise to" (or "let me" + check, confirm, find out,
-get back...), then a verb from a list of actions ("send", "get back to you", "call", "have it
-ready"...), outside double quotes (someone else's words), and none of these in the sentence:
+get back...; or a clause opening with "will": "Thanks, will send it Friday"), then a verb from
+a list of actions ("send", "get back to you", "call", "have it ready"...), outside double
+quotes (someone else's words), and none of these in the sentence:
 - a question mark (a question, or a promise that waits for a yes);
 - a condition: if, unless, provided, assuming, in case, as long as, whether, depending on,
   "once/when/as soon as/after you" (conditions on our own doing, "once I'm back", are kept);
@@ -141,20 +142,21 @@ _VERBS = (
     r"prepare|draft|write|put together|pull together|review|go through|sign|countersign|return|"
     r"pay|transfer|process|approve|fix|sort|resolve|handle|deal with|take care of|ship|deliver|"
     r"deploy|release|publish|upload|post|provide|submit|complete|finish|finali[sz]e|make sure|"
-    r"do|run|test|raise|escalate|flag|invoice|issue|refund|cancel|add|remove|change|amend|"
+    r"do(?= \w)|run|test|raise|escalate|flag|invoice|issue|refund|cancel|add|remove|change|amend|"
     r"correct|create|build|configure|install|enable|reach out|talk to|talk with|speak to|"
-    r"speak with|discuss|bring|print|drop|pop|pass (?:it|this|that|them|on|along)|"
+    r"speak with|discuss|bring|print|drop|pop|pass (?:it|this|that|them|on|along)|circulate|"
+    r"walk (?:you|your|them|the)|pick (?:it|this|that|them) up|pick up|"
     r"get (?:back|you|it|them|this|that|these|those|the|a|an|your|started|on|right on|in touch)|"
     r"have (?:it|them|this|that|the [\w -]{1,40}) (?:ready|done|over|to you|with you|back)|"
     r"be (?:in touch|back (?:to|with) you|sending|calling|following up|getting back)"
 )
 _PROMISE = re.compile(
-    rf"\b(?:(?:I|we)(?:{_A}ll| will| shall|{_A}m going to| am going to|{_A}re going to|"
-    rf" are going to|{_A}m gonna|{_A}re gonna| promise to)"
+    rf"(?:(?:\b(?:I|we)(?:{_A}ll| will| shall|{_A}m going to| am going to|{_A}re going to|"
+    rf" are going to|{_A}m gonna|{_A}re gonna| promise to)|(?:^|[,;-] ?)will)"
     r"(?: (?:also|then|just|definitely|certainly|personally|first|gladly|happily|now|"
     r"be sure to|quickly|both|all))*"
     rf" (?:{_VERBS})\b"
-    r"|let me (?:just )?(?:check|confirm|find out|look into|ask|verify|double-check|"
+    r"|\blet me (?:just )?(?:check|confirm|find out|look into|ask|verify|double-check|"
     r"get back|come back|chase|investigate|follow up)\b)",
     _I,
 )
@@ -341,7 +343,8 @@ _RULES = [_rule(pattern, resolve) for pattern, resolve in [
     (r"tomorrow|tmrw", _plus(1)),
     (r"(?:the )?end of (?:the |to|this )?day|eod|cob|close of (?:business|play)|end of play|"
      r"today|tonight|this (?:morning|afternoon|evening)|asap|as soon as possible|right away|"
-     r"straight away|shortly|right now|in a (?:moment|minute|bit|few minutes)|within the hour",
+     r"straight away|shortly|right now|in a (?:moment|minute|bit|few minutes)|within the hour|"
+     r"after lunch|now(?=[.!]*$)",
      _today),
     (r"(?:the )?week after next", lambda m, now: _next_monday(now.date()) + dt.timedelta(11)),
     (_PART_RE + r"?next week|the following week", _next_week),
@@ -430,8 +433,10 @@ _ASK = re.compile(
     r"think|what are your thoughts|(?<!for )any (?:thoughts|feedback|comments)|(?:hear|get|have|"
     r"welcome|appreciate|love) your (?:thoughts|feedback|comments|views)|(?:does|do|would|"
     r"will) (?:that|this|it|these|those|\w+day)(?: or \w+day)? (?:work|suit)|works? for you|"
-    r"(?:^|[:,;] ?)(?:is|are|do|does|did|would|could|can|will|have|has) (?:you|we|I|there|it|"
-    r"that|this|they) |quick question|just (?:checking in|following up|circling back)|"
+    r"(?:^|[:,;] ?)(?:(?:is|are|do|does|did|would|could|can|will|has) (?:you|we|I|there|it|that|"
+    r"this|they|the|a|an|your|our|my)|have (?:you|we|I|they|the|your)|(?!which is why)(?:what|"
+    r"when|where|which|who|why|how) (?:is|are|do|does|did|would|could|can|will|should|shall)) |"
+    r"quick question|just (?:checking in|following up|circling back)|"
     r"(?:friendly|gentle|quick) (?:reminder|nudge)|(?:shall|should) "
     r"(?:we|I)|how about|what about|would it be possible|is it possible|do you (?:have|know|want|"
     r"need|think|mind|agree)|are you (?:free|available|able|happy|ok|okay|around|still)|"
@@ -453,8 +458,9 @@ _SETTLE = re.compile(
     r"(?:that )?works for (?:me|us)|that works|all good|no problem|no worries|np|sure|of course|"
     r"(?:(?:I|we)(?:['’]d| would| really| truly)? )?(?:much |really |greatly )?appreciated?"
     r"(?: it| that| this| your help| the help)?|received|"
-    r"confirmed|done|agreed|(?:talk|speak|chat) (?:soon|later|then|tomorrow|next week)|see you"
-    r"(?: soon| then| there| tomorrow| later| next week)?|catch you (?:later|soon)|have a \w+ "
+    r"confirmed|done|agreed|(?:all )?sorted|(?:that['’]s )?everything(?: I needed)?|mate|"
+    r"(?:talk|speak|chat|see you) (?:soon|later|then|there|tomorrow|next week|on \w+day|\w+day)|"
+    r"see you|now|catch you (?:later|soon)|have a \w+ "
     r"(?:day|weekend|week|evening|one|holiday|holidays|christmas|time|trip)|enjoy (?:your|the) "
     r"(?:day|weekend|week|evening|holiday|holidays|trip|break)|take care|all the best|"
     r"(?:best|kind|warm|warmest)(?: regards| wishes)?|regards|sincerely|yours(?: truly)?|bye|"

@@ -99,6 +99,10 @@ PROMISES = [
     pytest.param("Once I'm back in the office I'll send the invoice on Monday.", day(11, 23), id="a-condition-on-ourselves-is-kept"),
     pytest.param("I'll send the revised pricing and the updated terms to you and the whole team\nby Friday at the latest.", day(11, 20), id="a-wrapped-line-continues"),
     pytest.param("Hi Anna,\nThanks for your time today. We'll send the proposal by Monday.\n\nBest,\nTom", day(11, 23), id="inside-a-whole-email"),
+    pytest.param("Will send the deck tomorrow.", day(11, 19), id="will-without-i-opening-a-sentence"),
+    pytest.param("Sure, I'll resend it now.", day(11, 18), id="now-is-today"),
+    pytest.param("I'll circulate the minutes after lunch.", day(11, 18), id="after-lunch-is-today"),
+    pytest.param("Next week I'll walk your team through the new dashboard.", day(11, 27), id="deadline-opening-the-sentence"),
     pytest.param("I'll keep you posted.", None, id="keep-you-posted-no-deadline"),
     pytest.param("We'll be in touch.", None, id="be-in-touch-no-deadline"),
     pytest.param("I'll forward this to our finance team.", None, id="forward-no-deadline"),
@@ -173,6 +177,9 @@ NOT_PROMISES = [
     pytest.param("It'll be ready by Friday.", id="no-person-it-will"),
     pytest.param("We'll talk soon.", id="not-an-action-talk-soon"),
     pytest.param("Will do.", id="will-do-has-no-promise-text"),
+    pytest.param("Will be great to see you Friday.", id="will-be-is-not-an-action"),
+    pytest.param("I'll see what I can do.", id="see-what-i-can-do"),
+    pytest.param("I'll be honest, the price is a problem.", id="ill-be-honest"),
     pytest.param("Thanks for sending the pricing on Friday.", id="thanks-for-past-action"),
     pytest.param("I really think I'll give it a go on Monday.", id="hedge-i-really-think"),
     pytest.param("But I'll get lucky eventually.", id="not-an-action-get-lucky"),
@@ -314,6 +321,12 @@ ASKS, SETTLES, STATES = TurnIntent.ASKS, TurnIntent.SETTLES, TurnIntent.STATES
         pytest.param("Received, thanks.", SETTLES, id="received"),
         pytest.param("Understood, thanks :)", SETTLES, id="understood-smiley"),
         pytest.param("Thanks, that's really helpful!", SETTLES, id="thats-helpful"),
+        pytest.param("Thanks Jo, all sorted now.", SETTLES, id="all-sorted"),
+        pytest.param("Great - speak Thursday.", SETTLES, id="speak-on-a-day"),
+        pytest.param("Cheers mate", SETTLES, id="cheers-mate"),
+        pytest.param(
+            "Brilliant, that's everything I needed. Thanks!", SETTLES, id="thats-everything"
+        ),
         pytest.param("Thanks for your feedback!", SETTLES, id="thanks-for-your-feedback"),
         pytest.param("Thanks, I'd appreciate it.", SETTLES, id="id-appreciate-it"),
         pytest.param("Thanks!\nTom", SETTLES, id="signed-with-a-name"),
@@ -361,6 +374,12 @@ ASKS, SETTLES, STATES = TurnIntent.ASKS, TurnIntent.SETTLES, TurnIntent.STATES
         pytest.param("I'd love to hear your thoughts.", ASKS, id="hear-your-thoughts"),
         pytest.param("Thoughts?", ASKS, id="one-word-question"),
         pytest.param(
+            "Is the onboarding included in the price", ASKS, id="is-the-without-question-mark"
+        ),
+        pytest.param(
+            "How does Tuesday 2pm look for you", ASKS, id="how-does-without-question-mark"
+        ),
+        pytest.param(
             "Is there any flexibility on price", ASKS, id="inverted-question-without-mark"
         ),
         pytest.param(
@@ -396,6 +415,8 @@ ASKS, SETTLES, STATES = TurnIntent.ASKS, TurnIntent.SETTLES, TurnIntent.STATES
             id="please-find-attached-is-not-an-ask",
         ),
         pytest.param("We have decided to go with another vendor.", STATES, id="a-decision"),
+        pytest.param("Which is why we chose you.", STATES, id="which-is-why-is-not-a-question"),
+        pytest.param("We need to talk.", STATES, id="need-to-talk-is-not-a-closing"),
         pytest.param(
             "Good news, we have signed the order form.", STATES, id="news-is-not-settling"
         ),
