@@ -72,7 +72,6 @@ from zoneinfo import ZoneInfo
 MAX_TEXT = 500
 MAX_READ = 20_000  # characters read from a message: a person's new text is far shorter
 _SHORT_SENTENCE = 200  # longer sentences are never only thanks and closing words
-_I = re.IGNORECASE
 _A = r"['’]"  # straight or curly apostrophe
 
 
@@ -151,30 +150,27 @@ _VERBS = (
     r"be (?:in touch|back (?:to|with) you|sending|calling|following up|getting back)"
 )
 _PROMISE = re.compile(
-    rf"(?:(?:\b(?:I|we)(?:{_A}ll| will| shall|{_A}m going to| am going to|{_A}re going to|"
+    rf"(?:(?:\b(?:i|we)(?:{_A}ll| will| shall|{_A}m going to| am going to|{_A}re going to|"
     rf" are going to|{_A}m gonna|{_A}re gonna| promise to)|(?:^|[,;-] ?)will)"
     r"(?: (?:also|then|just|definitely|certainly|personally|first|gladly|happily|now|"
     r"be sure to|quickly|both|all))*"
     rf" (?:{_VERBS})\b"
     r"|\blet me (?:just )?(?:check|confirm|find out|look into|ask|verify|double-check|"
     r"get back|come back|chase|investigate|follow up)\b)",
-    _I,
 )
-_CLAUSE = re.compile(r"[;:()]|\b(?:so|but|because|since|and|as|although|while)\b", _I)
+_CLAUSE = re.compile(r"[;:()]|\b(?:so|but|because|since|and|as|although|while)\b")
 _CONDITION = re.compile(
     r"\b(?:if|unless|provided|providing|assuming|in case|as long as|whether|otherwise|"
     r"depending on|subject to|should you|(?:once|when|as soon as|after) you)\b",
-    _I,
 )
 _HEDGE = re.compile(
     r"\b(?:might|maybe|perhaps|possibly|probably|likely|hopefully|hope|hoping|try|trying|"
-    r"attempt|aim|ideally|would|could|should be able|(?:I|we|it|this|that|they) may|"
-    r"I (?:really |honestly |do )?(?:think|guess|suppose|believe|expect|reckon)|not sure|"
+    r"attempt|aim|ideally|would|could|should be able|(?:i|we|it|this|that|they) may|"
+    r"i (?:really |honestly |do )?(?:think|guess|suppose|believe|expect|reckon)|not sure|"
     r"don['’]t think|doubt|"
     r"no promises|can['’]?t promise|cannot promise|tentatively|fingers crossed|do (?:my|our) best|"
-    r"at some point|sometime|some time|when I can|whenever|"
+    r"at some point|sometime|some time|when i can|whenever|"
     r"(?:you|they|he|she) (?:said|say|mentioned|told|promised))\b",
-    _I,
 )
 
 
@@ -187,7 +183,7 @@ def suggest_commitments(
     local = written_at.astimezone(tz)
     found = []
     for start, end in _sentences(text[:MAX_READ]):
-        sentence = text[start:end]
+        sentence = text[start:end].lower()  # the patterns are lowercase: faster than IGNORECASE
         promise = _PROMISE.search(sentence)
         if not promise or "?" in sentence or _CONDITION.search(sentence):
             continue
@@ -197,7 +193,7 @@ def suggest_commitments(
         due = _deadline(sentence[promise.start() :], local)
         if due is None:  # "By Friday, I'll send it", but not from an earlier clause
             due = _deadline(_CLAUSE.split(sentence[: promise.start()])[-1], local)
-        words = " ".join(sentence.split())
+        words = " ".join(text[start:end].split())
         if len(words) > MAX_TEXT:
             words = words[: MAX_TEXT - 1].rstrip() + "…"
         owed_by: Literal["us", "them"] = "us" if from_us else "them"
@@ -323,7 +319,7 @@ def _time_of_day(m: re.Match[str], now: dt.datetime) -> dt.date:
 
 
 def _rule(pattern: str, resolve: Resolver) -> tuple[re.Pattern[str], Resolver]:
-    return re.compile(rf"\b(?:{pattern})(?!\w|['’]s\b)", _I), resolve
+    return re.compile(rf"\b(?:{pattern})(?!\w|['’]s\b)"), resolve
 
 
 def _plus(days: int) -> Resolver:
@@ -403,17 +399,16 @@ def _deadline(text: str, now: dt.datetime) -> dt.date | None:
 
 # --- Turn intent -----------------------------------------------------------------------------
 
-_LINKS = re.compile(r"\b(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", _I)
+_LINKS = re.compile(r"\b(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SMALL_TALK = re.compile(
     rf"\b(?:how are (?:you|things)(?: doing)?|how{_A}?s (?:it going|everything|life|things)|"
     rf"how is (?:it going|everything)|how have you been|how was (?:your|the) \w+|what{_A}s up|"
-    rf"(?:I )?hope (?:you{_A}re well|you are well|all is well|all{_A}s well|this finds you well|"
+    rf"(?:i )?hope (?:you{_A}re well|you are well|all is well|all{_A}s well|this finds you well|"
     r"you (?:had|have) (?:a|an) \w+ \w+))\b[?!.,]*",
-    _I,
 )
 _BOILERPLATE_IF = (
     r"if (?:you have any (?:other |further |more )?questions|(?:you need|there['’]s|there is) "
-    r"anything(?: else)?|I can help(?: further)?|anything (?:else )?comes up|you need (?:any )?"
+    r"anything(?: else)?|i can help(?: further)?|anything (?:else )?comes up|you need (?:any )?"
     r"(?:help|more information))"
 )
 _OFFER = (
@@ -424,7 +419,6 @@ _OFFER = (
 _CLOSING = re.compile(
     rf"(?:just |please )?let (?:me|us) know {_BOILERPLATE_IF}|{_OFFER}(?: {_BOILERPLATE_IF})?"
     rf"|{_BOILERPLATE_IF},? (?:please )?(?:just )?(?:let (?:me|us) know|{_OFFER})",
-    _I,
 )
 _ASK = re.compile(
     rf"\b(?:let (?:me|us) know|(?:could|can|would|will) you|please (?:confirm|advise|send|let|"
@@ -433,21 +427,20 @@ _ASK = re.compile(
     r"think|what are your thoughts|(?<!for )any (?:thoughts|feedback|comments)|(?:hear|get|have|"
     r"welcome|appreciate|love) your (?:thoughts|feedback|comments|views)|(?:does|do|would|"
     r"will) (?:that|this|it|these|those|\w+day)(?: or \w+day)? (?:work|suit)|works? for you|"
-    r"(?:^|[:,;] ?)(?:(?:is|are|do|does|did|would|could|can|will|has) (?:you|we|I|there|it|that|"
-    r"this|they|the|a|an|your|our|my)|have (?:you|we|I|they|the|your)|(?!which is why)(?:what|"
+    r"(?:^|[:,;] ?)(?:(?:is|are|do|does|did|would|could|can|will|has) (?:you|we|i|there|it|that|"
+    r"this|they|the|a|an|your|our|my)|have (?:you|we|i|they|the|your)|(?!which is why)(?:what|"
     r"when|where|which|who|why|how) (?:is|are|do|does|did|would|could|can|will|should|shall)) |"
     r"quick question|just (?:checking in|following up|circling back)|"
     r"(?:friendly|gentle|quick) (?:reminder|nudge)|(?:shall|should) "
-    r"(?:we|I)|how about|what about|would it be possible|is it possible|do you (?:have|know|want|"
+    r"(?:we|i)|how about|what about|would it be possible|is it possible|do you (?:have|know|want|"
     r"need|think|mind|agree)|are you (?:free|available|able|happy|ok|okay|around|still)|"
-    rf"I(?:{_A}d| would) (?:appreciate (?:your|it if|if|a|an|any)|be grateful (?:if|for))|"
+    rf"i(?:{_A}d| would) (?:appreciate (?:your|it if|if|a|an|any)|be grateful (?:if|for))|"
     r"look(?:ing)? forward "
     r"to (?:hearing|your (?:reply|response|feedback|thoughts|answer|decision))|(?:get|come) back "
     r"to me|awaiting your|waiting (?:for|on) your|need your (?:approval|confirmation|signature|"
     rf"sign-off|input|feedback|answer|decision)|can we|could we|let{_A}s (?:meet|schedule|book|"
     r"set up|arrange|find a time|have a (?:call|chat|meeting)|do a call|hop on|jump on|get \w+ "
     r"in the diary)|any (?:update|news)s?)\b",
-    _I,
 )
 _SETTLE = re.compile(
     r"\b(?:(?:(?:many|big|huge) )?(?:thanks|thank you|thank u|thx|ty|tks|ta)(?: (?:so|very) much|"
@@ -456,9 +449,9 @@ _SETTLE = re.compile(
     r"great|good|perfect|fine|brilliant|awesome|excellent|lovely|wonderful|fantastic|amazing|"
     r"super|cool|nice|ok|okay|kk?|news|stuff|got it|gotcha|understood|noted|will do|like a plan|"
     r"(?:that )?works for (?:me|us)|that works|all good|no problem|no worries|np|sure|of course|"
-    r"(?:(?:I|we)(?:['’]d| would| really| truly)? )?(?:much |really |greatly )?appreciated?"
+    r"(?:(?:i|we)(?:['’]d| would| really| truly)? )?(?:much |really |greatly )?appreciated?"
     r"(?: it| that| this| your help| the help)?|received|"
-    r"confirmed|done|agreed|(?:all )?sorted|(?:that['’]s )?everything(?: I needed)?|mate|"
+    r"confirmed|done|agreed|(?:all )?sorted|(?:that['’]s )?everything(?: i needed)?|mate|"
     r"(?:talk|speak|chat|see you) (?:soon|later|then|there|tomorrow|next week|on \w+day|\w+day)|"
     r"see you|now|catch you (?:later|soon)|have a \w+ "
     r"(?:day|weekend|week|evening|one|holiday|holidays|christmas|time|trip)|enjoy (?:your|the) "
@@ -470,10 +463,8 @@ _SETTLE = re.compile(
     r"(?:good )?(?:morning|afternoon|evening)|and|so|very|much|again|too|really|both|all|everyone|"
     r"team|guys|folks|a|lot|oh|ah|wow|as|always|also|indeed|truly|x+|(?:very |really )?helpful|"
     r"can['’]?t wait)\b"
-    r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]|[:;]-?[)D]|[^\w\s]",
-    _I,
+    r"|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D]|[:;]-?[)d]|[^\w\s]",
 )
-_NAME = re.compile(r"[A-Z][\w'’.-]*")
 _WORD = re.compile(r"\w+")
 
 
@@ -487,16 +478,19 @@ def turn_intent(text: str) -> TurnIntent:
     settles = bool(sentences)
     for number, (start, end) in enumerate(sentences):
         raw = text[start:end]
-        maybe_asks = "?" in raw or _ASK.search(raw)
+        low = raw.lower()
+        maybe_asks = "?" in low or _ASK.search(low)
         if not maybe_asks and not (settles and len(raw) <= _SHORT_SENTENCE):
             settles = False
             continue
-        sentence = _CLOSING.sub(" ", _SMALL_TALK.sub(" ", raw)).strip()
-        if maybe_asks and ("?" in _LINKS.sub(" ", sentence) or _ASK.search(sentence)):
+        sentence = _CLOSING.sub(" ", _SMALL_TALK.sub(" ", low))
+        if maybe_asks and ("?" in _LINKS.sub(" ", sentence) or _ASK.search(sentence.strip())):
             return TurnIntent.ASKS
-        rest = _SETTLE.sub(" ", sentence).split() if settles else [""]
-        signature = 0 < number == len(sentences) - 1
-        first = _WORD.search(sentence)
-        opens = first is not None and rest[:1] == [first[0]] and not signature
-        settles = len(rest) <= 3 and all(_NAME.fullmatch(word) for word in rest) and not opens
+        if settles:
+            rest = _SETTLE.sub(" ", sentence).split()
+            words = _WORD.findall(raw)
+            names = {word.lower() for word in words if word[0].isupper()}
+            signature = 0 < number == len(sentences) - 1
+            opens = bool(words) and rest[:1] == [words[0].lower()] and not signature
+            settles = len(rest) <= 3 and set(rest) <= names and not opens
     return TurnIntent.SETTLES if settles else TurnIntent.STATES
