@@ -77,6 +77,8 @@ _A = r"['’]"  # straight or curly apostrophe
 
 @dataclass(frozen=True)
 class CommitmentSuggestion:
+    """A promise found in a message, for a member to confirm or reject."""
+
     owed_by: Literal["us", "them"]
     text: str
     due_on: dt.date | None
@@ -84,6 +86,8 @@ class CommitmentSuggestion:
 
 
 class TurnIntent(enum.StrEnum):
+    """What a turn expects next: an answer (ASKS), nothing (SETTLES), or it depends (STATES)."""
+
     ASKS = "asks"
     SETTLES = "settles"
     STATES = "states"
@@ -304,7 +308,7 @@ def _day_of_month(m: re.Match[str], now: dt.datetime) -> dt.date | None:
     for months in range(13):
         first = _add_months(today.replace(day=1), months)
         last = calendar.monthrange(first.year, first.month)[1]
-        if day <= last and first.replace(day=day) > today:
+        if 1 <= day <= last and first.replace(day=day) > today:
             return first.replace(day=day)
     return None
 
