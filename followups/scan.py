@@ -178,4 +178,20 @@ def followups_settle(*, org: Organisation, conversation_ids: list[int]) -> int:
             """,
             {"org": org.pk, "ids": conversation_ids, "now": timezone.now()},
         )
-        return cursor.rowcount
+        settled = cursor.rowcount
+        # An account that was quiet is not any more once anyone there is in touch again.
+        cursor.execute(
+            """
+            UPDATE followups_followup f
+               SET resolved_at = %(now)s, resolution = 'record'
+              FROM accounts_account a
+             WHERE f.organisation_id = %(org)s AND f.resolved_at IS NULL
+               AND f.reason = 'gone_quiet'
+               AND a.organisation_id = f.organisation_id AND a.id = f.account_id
+               AND a.last_interaction_at > f.trigger_at
+               AND a.id IN (SELECT c.account_id FROM conversations_conversation c
+                             WHERE c.organisation_id = %(org)s AND c.id = ANY(%(ids)s))
+            """,
+            {"org": org.pk, "ids": conversation_ids, "now": timezone.now()},
+        )
+        return settled + cursor.rowcount

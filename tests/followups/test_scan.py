@@ -177,3 +177,17 @@ def test_our_reply_settles_the_item_at_once_without_waiting_for_the_scan(thread)
     with time_machine.travel(at(18, 11), tick=False):
         thread.we("Here it is.", at(18, 11))
         assert open_items(cast) == []
+
+
+def test_a_quiet_account_is_not_quiet_once_anyone_there_writes_again(thread):
+    cast = thread.cast
+    cast.account.last_interaction_at, cast.account.usual_gap_days = at(2, 10), 2.0
+    cast.account.save()
+    scan(cast, at(30, 10))
+    [item] = open_items(cast, FollowUp.Reason.GONE_QUIET)
+    other = factories.ConversationFactory(organisation=cast.org, account=cast.account)
+    with time_machine.travel(at(30, 11), tick=False):
+        thread.conversation = other  # any conversation of the account will do
+        thread.they("Hello again, are you still doing the winter discount?", at(30, 11))
+    item.refresh_from_db()
+    assert item.resolution == FollowUp.Resolution.RECORD
