@@ -44,6 +44,10 @@ class Contact(TenantModel):
     left_company_on = models.DateField(
         null=True, blank=True, help_text="Set when this person no longer works there."
     )
+    # This person's own rhythm (refreshed hourly): when we last had a two-way word with them,
+    # and the median days between days we were in touch.
+    last_exchange_at = models.DateTimeField(null=True, blank=True)
+    usual_gap_days = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -45,7 +45,7 @@ def digest_send_due(*, org: Organisation, now: datetime.datetime | None = None) 
     for followup in (
         open_followups(org=org, now=now)
         .filter(owner__in=claimed)
-        .select_related("conversation", "account", "commitment")
+        .select_related("conversation", "account", "commitment", "contact")
         .order_by("priority", "due_at", "id")
     ):
         items.setdefault(followup.owner_id, []).append(followup)  # type: ignore[arg-type]

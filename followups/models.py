@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
+from contacts.models import Contact
 from conversations.models import Commitment, Conversation
 from organisations.tenancy import TenantModel
 
@@ -47,6 +48,10 @@ class FollowUp(TenantModel):
     )
     commitment = models.ForeignKey(
         Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
+    )
+    # A key person gone quiet (a decision maker or champion), not the whole account.
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="followups"
     )
     reason = models.CharField(max_length=14, choices=Reason.choices)
     priority = models.PositiveSmallIntegerField()

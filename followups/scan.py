@@ -25,7 +25,7 @@ _WANTED = """
     (SELECT DISTINCT ON (cm.conversation_id)
             cm.conversation_id, c.account_id, COALESCE(c.owner_id, a.owner_id) AS owner_id,
             'promise_due' AS reason, 1 AS priority, cm.remind_at AS trigger_at,
-            cm.due_at AS due_at, cm.id AS commitment_id
+            cm.due_at AS due_at, cm.id AS commitment_id, NULL::bigint AS contact_id
        FROM conversations_commitment cm
        JOIN conversations_conversation c
          ON c.organisation_id = cm.organisation_id AND c.id = cm.conversation_id
@@ -35,29 +35,59 @@ _WANTED = """
       ORDER BY cm.conversation_id, cm.due_at, cm.id)
     UNION ALL
     SELECT c.id, c.account_id, COALESCE(c.owner_id, a.owner_id), 'awaiting_us', 2,
-           c.state_since, c.reply_due_at, NULL::bigint
+           c.state_since, c.reply_due_at, NULL::bigint, NULL::bigint
       FROM conversations_conversation c
       JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
      WHERE c.organisation_id = %(org)s AND c.state = 'awaiting_us' AND c.reply_due_at <= %(now)s
     UNION ALL
-    SELECT c.id, a.id, COALESCE(a.owner_id, c.owner_id), 'gone_quiet', 3,
-           a.last_interaction_at,
-           a.last_interaction_at + GREATEST(%(quiet_min)s,
-               make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0))),
-           NULL::bigint
-      FROM accounts_account a
-      -- the account's latest conversation, from the (organisation, account, recent) index
-      CROSS JOIN LATERAL (
-            SELECT lc.id, lc.owner_id FROM conversations_conversation lc
-             WHERE lc.organisation_id = a.organisation_id AND lc.account_id = a.id
-             ORDER BY lc.last_activity_at DESC LIMIT 1) c
-     WHERE a.organisation_id = %(org)s
-       AND a.last_interaction_at + GREATEST(%(quiet_min)s,
-               make_interval(secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0)))
-           <= %(now)s
+    -- Gone quiet: the account, or a key person there, past 3x their own rhythm. One item per
+    -- conversation: the account's own comes first when both point at the same thread.
+    (SELECT DISTINCT ON (quiet.conversation_id) quiet.*
+       FROM (
+        SELECT c.id AS conversation_id, a.id AS account_id,
+               COALESCE(a.owner_id, c.owner_id) AS owner_id, 'gone_quiet' AS reason,
+               3 AS priority, a.last_interaction_at AS trigger_at,
+               a.last_interaction_at + GREATEST(%(quiet_min)s, make_interval(
+                   secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0))) AS due_at,
+               NULL::bigint AS commitment_id, NULL::bigint AS contact_id
+          FROM accounts_account a
+          -- the account's latest conversation, from the (organisation, account, recent) index
+          CROSS JOIN LATERAL (
+                SELECT lc.id, lc.owner_id FROM conversations_conversation lc
+                 WHERE lc.organisation_id = a.organisation_id AND lc.account_id = a.id
+                 ORDER BY lc.last_activity_at DESC LIMIT 1) c
+         WHERE a.organisation_id = %(org)s
+           AND a.last_interaction_at + GREATEST(%(quiet_min)s, make_interval(
+                   secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0)))
+               <= %(now)s
+        UNION ALL
+        SELECT c.id, a.id, COALESCE(a.owner_id, c.owner_id), 'gone_quiet', 3,
+               k.last_exchange_at,
+               k.last_exchange_at + GREATEST(%(quiet_min)s, make_interval(
+                   secs => %(quiet_factor)s * 86400 * COALESCE(k.usual_gap_days, 0))),
+               NULL::bigint, k.id
+          FROM contacts_contact k
+          JOIN accounts_account a ON a.organisation_id = k.organisation_id AND a.id = k.account_id
+          -- the latest conversation this person took part in
+          CROSS JOIN LATERAL (
+                SELECT lc.id, lc.owner_id
+                  FROM conversations_participant p
+                  JOIN conversations_message m
+                    ON m.organisation_id = p.organisation_id AND m.id = p.message_id
+                  JOIN conversations_conversation lc
+                    ON lc.organisation_id = m.organisation_id AND lc.id = m.conversation_id
+                 WHERE p.organisation_id = k.organisation_id AND p.contact_id = k.id
+                 ORDER BY m.occurred_at DESC LIMIT 1) c
+         WHERE k.organisation_id = %(org)s AND k.left_company_on IS NULL
+           AND k.buying_influence IN ('decision_maker', 'champion')
+           AND k.last_exchange_at + GREATEST(%(quiet_min)s, make_interval(
+                   secs => %(quiet_factor)s * 86400 * COALESCE(k.usual_gap_days, 0)))
+               <= %(now)s
+       ) AS quiet
+      ORDER BY quiet.conversation_id, quiet.contact_id NULLS FIRST)
     UNION ALL
     SELECT c.id, c.account_id, COALESCE(c.owner_id, a.owner_id), 'awaiting_them', 4,
-           c.state_since, c.nudge_due_at, NULL::bigint
+           c.state_since, c.nudge_due_at, NULL::bigint, NULL::bigint
       FROM conversations_conversation c
       JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
      WHERE c.organisation_id = %(org)s AND c.state = 'awaiting_them' AND c.nudge_due_at <= %(now)s
@@ -77,20 +107,20 @@ resolved AS (
 refreshed AS (
     UPDATE followups_followup f
        SET owner_id = w.owner_id, trigger_at = w.trigger_at, due_at = w.due_at,
-           commitment_id = w.commitment_id
+           commitment_id = w.commitment_id, contact_id = w.contact_id
       FROM wanted w
      WHERE f.organisation_id = %(org)s AND f.resolved_at IS NULL
        AND w.conversation_id = f.conversation_id AND w.reason = f.reason
-       AND (f.owner_id, f.trigger_at, f.due_at, f.commitment_id)
-           IS DISTINCT FROM (w.owner_id, w.trigger_at, w.due_at, w.commitment_id)
+       AND (f.owner_id, f.trigger_at, f.due_at, f.commitment_id, f.contact_id)
+           IS DISTINCT FROM (w.owner_id, w.trigger_at, w.due_at, w.commitment_id, w.contact_id)
     RETURNING 1
 ),
 opened AS (
     INSERT INTO followups_followup
-           (organisation_id, conversation_id, account_id, owner_id, commitment_id, reason,
-            priority, trigger_at, due_at, opened_at, resolution)
-    SELECT %(org)s, w.conversation_id, w.account_id, w.owner_id, w.commitment_id, w.reason,
-           w.priority, w.trigger_at, w.due_at, %(now)s, ''
+           (organisation_id, conversation_id, account_id, owner_id, commitment_id, contact_id,
+            reason, priority, trigger_at, due_at, opened_at, resolution)
+    SELECT %(org)s, w.conversation_id, w.account_id, w.owner_id, w.commitment_id, w.contact_id,
+           w.reason, w.priority, w.trigger_at, w.due_at, %(now)s, ''
       FROM wanted w
      -- not open already (a hashed lookup, as above)...
      WHERE (w.conversation_id, w.reason) NOT IN (

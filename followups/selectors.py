@@ -45,7 +45,7 @@ def member_queue(*, org: Organisation, owner: User) -> list[QueueItem]:
     items = list(
         open_followups(org=org)
         .filter(owner=owner)
-        .select_related("conversation", "account", "commitment")
+        .select_related("conversation", "account", "commitment", "contact")
         .order_by("priority", "due_at", "id")
     )
     last_turns = {

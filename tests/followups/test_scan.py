@@ -191,3 +191,40 @@ def test_a_quiet_account_is_not_quiet_once_anyone_there_writes_again(thread):
         thread.they("Hello again, are you still doing the winter discount?", at(30, 11))
     item.refresh_from_db()
     assert item.resolution == FollowUp.Resolution.RECORD
+
+
+def key_person(cast, influence, *, left=None):  # type: ignore[no-untyped-def]
+    person = factories.ContactFactory(
+        organisation=cast.org, account=cast.account, full_name="Dana Decides",
+        buying_influence=influence, left_company_on=left,
+    )  # fmt: skip
+    return person
+
+
+def test_a_key_person_gone_quiet_is_followed_up_on_their_latest_conversation(thread):
+    cast = thread.cast
+    dana = key_person(cast, "decision_maker")
+    with time_machine.travel(at(2, 10), tick=False):
+        message = thread.they("Sounds good, speak soon.", at(2, 10))
+    message.participants.create(organisation=cast.org, contact=dana, role="from")
+    with time_machine.travel(at(30, 9), tick=False):
+        from contacts.services import contacts_rhythm_refresh
+
+        contacts_rhythm_refresh(org=cast.org)
+        # The account itself is not quiet: someone else there wrote yesterday.
+        cast.account.last_interaction_at = at(29, 10)
+        cast.account.save()
+    scan(cast, at(30, 10))
+    [item] = open_items(cast, FollowUp.Reason.GONE_QUIET)
+    assert (item.contact, item.conversation_id) == (dana, thread.conversation.pk)
+
+
+def test_people_who_left_or_have_no_buying_influence_are_not_chased(thread):
+    cast = thread.cast
+    for person in (key_person(cast, "user"), key_person(cast, "champion", left=at(20, 1).date())):
+        person.last_exchange_at = at(2, 10)
+        person.save()
+    cast.account.last_interaction_at = at(29, 10)
+    cast.account.save()
+    scan(cast, at(30, 10))
+    assert open_items(cast, FollowUp.Reason.GONE_QUIET) == []

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.services import account_rhythm_refresh, account_save
 from contacts.models import BuyingInfluence, Contact, Level
-from contacts.services import contact_save
+from contacts.services import contact_save, contacts_rhythm_refresh
 from conversations.models import Message
 from conversations.services import interaction_log, record_activity_bulk
 from followups.scan import followups_scan
@@ -101,6 +101,7 @@ class Command(BaseCommand):
             with org_context(org):
                 self._build_history(org, users)
                 account_rhythm_refresh(org=org)
+                contacts_rhythm_refresh(org=org)
                 followups_scan(org=org)  # so the first visit already shows what needs doing
         self.stdout.write(self.style.SUCCESS(f"Demo organisation created: log in as {DEMO_EMAIL}"))
 
