@@ -23,21 +23,27 @@ GONE_QUIET_FACTOR = 3
 
 _WANTED = """
     (SELECT DISTINCT ON (cm.conversation_id)
-            cm.conversation_id, c.account_id, COALESCE(c.owner_id, a.owner_id) AS owner_id,
+            cm.conversation_id, c.account_id,
+            -- the account owner only where the conversation has none: no join for every row
+            COALESCE(c.owner_id, (SELECT a.owner_id FROM accounts_account a
+                                   WHERE a.organisation_id = c.organisation_id
+                                     AND a.id = c.account_id)) AS owner_id,
             'promise_due' AS reason, 1 AS priority, cm.remind_at AS trigger_at,
             cm.due_at AS due_at, cm.id AS commitment_id, NULL::bigint AS contact_id
        FROM conversations_commitment cm
        JOIN conversations_conversation c
          ON c.organisation_id = cm.organisation_id AND c.id = cm.conversation_id
-       JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
       WHERE cm.organisation_id = %(org)s AND cm.state = 'open' AND cm.owed_by = 'us'
         AND cm.remind_at <= %(now)s
       ORDER BY cm.conversation_id, cm.due_at, cm.id)
     UNION ALL
-    SELECT c.id, c.account_id, COALESCE(c.owner_id, a.owner_id), 'awaiting_us', 2,
+    SELECT c.id, c.account_id,
+           COALESCE(c.owner_id, (SELECT a.owner_id FROM accounts_account a
+                                  WHERE a.organisation_id = c.organisation_id
+                                    AND a.id = c.account_id)),
+           'awaiting_us', 2,
            c.state_since, c.reply_due_at, NULL::bigint, NULL::bigint
       FROM conversations_conversation c
-      JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
      WHERE c.organisation_id = %(org)s AND c.state = 'awaiting_us' AND c.reply_due_at <= %(now)s
     UNION ALL
     -- Gone quiet: the account, or a key person there, past 3x their own rhythm. One item per
@@ -86,10 +92,13 @@ _WANTED = """
        ) AS quiet
       ORDER BY quiet.conversation_id, quiet.contact_id NULLS FIRST)
     UNION ALL
-    SELECT c.id, c.account_id, COALESCE(c.owner_id, a.owner_id), 'awaiting_them', 4,
+    SELECT c.id, c.account_id,
+           COALESCE(c.owner_id, (SELECT a.owner_id FROM accounts_account a
+                                  WHERE a.organisation_id = c.organisation_id
+                                    AND a.id = c.account_id)),
+           'awaiting_them', 4,
            c.state_since, c.nudge_due_at, NULL::bigint, NULL::bigint
       FROM conversations_conversation c
-      JOIN accounts_account a ON a.organisation_id = c.organisation_id AND a.id = c.account_id
      WHERE c.organisation_id = %(org)s AND c.state = 'awaiting_them' AND c.nudge_due_at <= %(now)s
 """
 
