@@ -258,7 +258,11 @@ def commitments_suggest(*, org: Organisation, messages: Sequence[Message]) -> li
 _STATE_CHANGES: dict[str, set[str]] = {
     # from -> the states a member may move it to
     Commitment.State.SUGGESTED: {Commitment.State.OPEN, Commitment.State.NOT_A_PROMISE},
-    Commitment.State.OPEN: {Commitment.State.KEPT, Commitment.State.DROPPED},
+    Commitment.State.OPEN: {
+        Commitment.State.KEPT,
+        Commitment.State.DROPPED,
+        Commitment.State.NOT_A_PROMISE,
+    },
     Commitment.State.KEPT: {Commitment.State.OPEN},
     Commitment.State.DROPPED: {Commitment.State.OPEN},
     Commitment.State.NOT_A_PROMISE: {Commitment.State.OPEN},
@@ -288,8 +292,19 @@ def commitment_set_state(
     )
     commitment.kept_by_message = kept_by_message if kept else None
     commitment.save(update_fields=["state", "kept_at", "kept_by_message"])
+    if state == Commitment.State.OPEN:
+        _forget_answers(org, commitment)
     _settle_followups(org, [commitment.conversation_id])
     return commitment
+
+
+def _forget_answers(org: Organisation, commitment: Commitment) -> None:
+    """A promise opened again is tracked again: earlier answers to it no longer hold."""
+    from followups.models import FollowUp
+
+    FollowUp.objects.for_org(org).filter(commitment=commitment).exclude(
+        resolution__in=["", FollowUp.Resolution.RECORD]
+    ).update(resolution=FollowUp.Resolution.RECORD)
 
 
 def conversations_recount(*, org: Organisation, conversation_ids: Collection[int]) -> int:

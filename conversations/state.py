@@ -30,7 +30,7 @@ QUIET_AFTER = datetime.timedelta(days=30)
 # Waiting on them: at least this many business days, or twice their usual reply time.
 NUDGE_AFTER_DAYS = 3.0
 # Enough of the tail of a conversation to see the last turn of each side.
-_TAIL = 8
+_TAIL = 30
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,14 @@ def derive_state(
             break
         run.append(turn)
     if last.direction == Message.Direction.INBOUND:
-        if no_reply_needed_at is not None and no_reply_needed_at >= last.occurred_at:
-            return settled
-        if turn_intent(last.text) == TurnIntent.SETTLES:
-            return settled
         if no_reply_needed_at is not None:  # what the member answered is not waiting any more
             run = [turn for turn in run if turn.occurred_at > no_reply_needed_at]
-        since = run[-1].occurred_at  # the oldest unanswered customer message
+        # "Could you send the quote?" then "Thanks!" still waits for the quote: settled only
+        # when every unanswered message is thanks or closing words.
+        waiting = [turn for turn in run if turn_intent(turn.text) != TurnIntent.SETTLES]
+        if not waiting:
+            return settled
+        since = waiting[-1].occurred_at  # the oldest unanswered customer message that needs us
         return Derived(
             Conversation.State.AWAITING_US,
             since=since,
@@ -97,12 +98,11 @@ def derive_state(
         return settled
     since = last.occurred_at  # a nudge of ours starts the wait again
     clock_from = max(since, out_of_office_at) if out_of_office_at else since
-    wait = max(NUDGE_AFTER_DAYS, 2 * (usual_reply_days or 0))
-    return Derived(
-        Conversation.State.AWAITING_THEM,
-        since=since,
-        nudge_due_at=calendar.add(clock_from, wait),
-    )
+    # Three business days, or twice their usual reply time (measured in calendar days).
+    nudge = calendar.add(clock_from, NUDGE_AFTER_DAYS)
+    if usual_reply_days:
+        nudge = max(nudge, clock_from + datetime.timedelta(days=2 * usual_reply_days))
+    return Derived(Conversation.State.AWAITING_THEM, since=since, nudge_due_at=nudge)
 
 
 def conversation_states_refresh(*, org: Organisation, conversation_ids: Iterable[int]) -> int:

@@ -44,6 +44,10 @@ def followup_resolve(
     if followup.resolved_at is not None:
         return followup
     now = timezone.now()
+    # The member's answer first: changing the record below settles items "by the record".
+    FollowUp.objects.for_org(org).filter(pk=followup.pk, resolved_at=None).update(
+        resolved_at=now, resolution=resolution, resolved_by=by
+    )
     if followup.reason in {FollowUp.Reason.AWAITING_US, FollowUp.Reason.AWAITING_THEM}:
         Conversation.objects.for_org(org).filter(pk=followup.conversation_id).update(
             no_reply_needed_at=now
@@ -61,9 +65,6 @@ def followup_resolve(
                     else Commitment.State.NOT_A_PROMISE
                 ),
             )
-    FollowUp.objects.for_org(org).filter(pk=followup.pk, resolved_at=None).update(
-        resolved_at=now, resolution=resolution, resolved_by=by
-    )
     followup.resolved_at, followup.resolution = now, resolution
     return followup
 

@@ -228,3 +228,41 @@ def test_people_who_left_or_have_no_buying_influence_are_not_chased(thread):
     cast.account.save()
     scan(cast, at(30, 10))
     assert open_items(cast, FollowUp.Reason.GONE_QUIET) == []
+
+
+def due_promise(thread):  # type: ignore[no-untyped-def]
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        promise = commitment_add(
+            org=cast.org, conversation=thread.conversation, owed_by=Commitment.OwedBy.US,
+            text="Send the revised pricing", due_on=datetime.date(2026, 11, 20),
+        )  # fmt: skip
+    scan(cast, at(20, 9, 30))
+    [item] = open_items(cast)
+    return promise, item
+
+
+def test_not_a_promise_labels_both_and_closes_the_item(thread):
+    promise, item = due_promise(thread)
+    response = thread.cast.client().post(
+        f"/o/{thread.cast.org.slug}/followups/{item.pk}/not_a_promise/"
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    promise.refresh_from_db()
+    assert (item.resolution, item.resolved_by) == ("not_a_promise", thread.cast.sales)
+    assert promise.state == Commitment.State.NOT_A_PROMISE
+
+
+def test_kept_it_is_kept_as_the_members_answer_and_a_reopened_promise_comes_back(thread):
+    cast = thread.cast
+    promise, item = due_promise(thread)
+    with time_machine.travel(at(20, 10), tick=False):
+        followup_resolve(org=cast.org, followup=item, resolution="done", by=cast.sales)
+    item.refresh_from_db()
+    promise.refresh_from_db()
+    assert (item.resolution, item.resolved_by, promise.state) == ("done", cast.sales, "kept")
+    with time_machine.travel(at(20, 11), tick=False):
+        commitment_set_state(org=cast.org, commitment=promise, state=Commitment.State.OPEN)
+    scan(cast, at(20, 11, 5))
+    assert [i.reason for i in open_items(cast)] == [FollowUp.Reason.PROMISE_DUE]

@@ -46,10 +46,10 @@ def test_our_answer_settles_it_and_our_question_makes_it_their_turn(thread):
 
 @time_machine.travel(at(20, 17), tick=False)
 def test_their_usual_reply_time_stretches_the_wait_on_them(thread):
-    thread.cast.account.usual_reply_days = 2.5
+    thread.cast.account.usual_reply_days = 4
     thread.cast.account.save()
     thread.we("Does Tuesday work for a call?", at(18, 13))
-    assert thread.fresh.nudge_due_at == at(25, 13)  # 2 x 2.5 = 5 business days
+    assert thread.fresh.nudge_due_at == at(26, 13)  # twice their usual 4 days
 
 
 @time_machine.travel(at(20, 17), tick=False)
@@ -67,12 +67,12 @@ def test_an_out_of_office_reply_pauses_the_wait_on_them(thread):
     thread.we("Could you confirm the seat count?", at(16, 10))
     assert thread.fresh.nudge_due_at == at(19, 10)
     thread.they(
-        "I am out of the office until Thursday.", at(16, 10, 1),
+        "I am out of the office until Thursday.", at(17, 12),
         automated="out of office", out_of_office=True,
     )  # fmt: skip
     conversation = thread.fresh
     assert conversation.state == AWAITING_THEM
-    assert conversation.nudge_due_at == at(19, 10, 1)
+    assert conversation.nudge_due_at == at(20, 12)  # three business days from the auto-reply
 
 
 @time_machine.travel(at(20, 17), tick=False)
@@ -106,3 +106,18 @@ def test_a_settled_conversation_with_nothing_for_a_month_is_quiet(thread):
     with time_machine.travel(at(2, 12) + (at(30, 12) - at(2, 12)) * 2, tick=False):
         thread.we("Internal newsletter", at(2, 11, 5), automated="List-Id")
         assert thread.fresh.state == QUIET
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_a_question_followed_by_thanks_still_waits_for_the_answer(thread):
+    thread.they("Could you send the quote for 40 seats?", at(20, 10))
+    thread.they("Thanks!", at(20, 10, 1))
+    conversation = thread.fresh
+    assert conversation.state == AWAITING_US and conversation.state_since == at(20, 10)
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_a_long_run_of_customer_messages_waits_from_the_first(thread):
+    for n in range(12):
+        thread.they(f"Another thing we need, number {n}.", at(19, 9, n))
+    assert thread.fresh.state_since == at(19, 9, 0)
