@@ -106,7 +106,8 @@ def account_activity_refresh(
                       FROM accounts_account acc
                       LEFT JOIN conversations_message m
                         ON m.organisation_id = acc.organisation_id AND m.account_id = acc.id
-                       AND m.automated_reason = ''  -- automated mail is no interaction
+                       -- automated mail and our own notes are no contact with them
+                       AND m.automated_reason = '' AND m.direction <> 'internal'
                      WHERE acc.organisation_id = %s {only}
                      GROUP BY acc.id
                    ) AS latest

@@ -53,7 +53,13 @@ gaps AS (
 ),
 rhythm AS (
     SELECT k.id,
-           (SELECT max(t.occurred_at) FROM touched t WHERE t.contact_id = k.id) AS last_at,
+           -- their last exchange ever (a year of silence is when it matters most)
+           (SELECT max(m.occurred_at)
+              FROM conversations_participant p
+              JOIN conversations_message m
+                ON m.organisation_id = p.organisation_id AND m.id = p.message_id
+             WHERE p.organisation_id = k.organisation_id AND p.contact_id = k.id
+               AND m.automated_reason = '' AND m.direction <> 'internal') AS last_at,
            (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap)
               FROM gaps g WHERE g.contact_id = k.id AND g.gap IS NOT NULL) AS gap_days
       FROM contacts_contact k

@@ -152,7 +152,8 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
     for message in messages:
         at = message.occurred_at
         clocks.setdefault(message.conversation_id, _Clocks(latest=at, earliest=at)).add(message)
-        if not message.is_automated:
+        # Automated mail and our own notes are no contact with the customer.
+        if not message.is_automated and message.direction != Message.Direction.INTERNAL:
             accounts[message.account_id] = max(accounts.get(message.account_id, at), at)
     if not clocks:
         return
@@ -412,10 +413,33 @@ def _absorb(*, org: Organisation, into: Conversation, other: Conversation, by: U
     links.filter(to_conversation=other).exclude(from_conversation__in=already).update(
         to_conversation=into
     )
+    _followups_follow(org, into=into, other=other)
     merged = MergedConversation.objects.for_org(org)
     merged.filter(into=other).update(into=into)  # earlier merges into `other` follow it
     merged.create(merged_id=other.pk, into=into, merged_by=by)
     Conversation.objects.for_org(org).filter(pk=other.pk).delete()
+
+
+def _followups_follow(org: Organisation, *, into: Conversation, other: Conversation) -> None:
+    """Members' answers and snoozes survive a merge: `other`'s follow-ups move to `into`
+    (an open one only where `into` has none for that reason), and a "no reply needed" that
+    covered `other`'s last customer turn still covers it."""
+    from followups.models import FollowUp
+
+    followups = FollowUp.objects.for_org(org)
+    taken = set(
+        followups.filter(conversation=into, resolved_at=None).values_list("reason", flat=True)
+    )
+    followups.filter(conversation=other).exclude(resolved_at=None, reason__in=taken).update(
+        conversation=into, account_id=into.account_id
+    )
+    answered = [c.no_reply_needed_at for c in (into, other) if c.no_reply_needed_at]
+    if other.no_reply_needed_at and (
+        into.no_reply_needed_at is None or other.no_reply_needed_at > into.no_reply_needed_at
+    ):
+        Conversation.objects.for_org(org).filter(pk=into.pk).update(
+            no_reply_needed_at=max(answered)
+        )
 
 
 @dataclass(frozen=True)

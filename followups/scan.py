@@ -57,11 +57,16 @@ _WANTED = """
                    secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0))) AS due_at,
                NULL::bigint AS commitment_id, NULL::bigint AS contact_id
           FROM accounts_account a
-          -- the account's latest conversation, from the (organisation, account, recent) index
+          -- the conversation of the account's latest human turn (newsletters do not count),
+          -- from the account timeline index
           CROSS JOIN LATERAL (
-                SELECT lc.id, lc.owner_id FROM conversations_conversation lc
-                 WHERE lc.organisation_id = a.organisation_id AND lc.account_id = a.id
-                 ORDER BY lc.last_activity_at DESC LIMIT 1) c
+                SELECT lc.id, lc.owner_id
+                  FROM conversations_message lm
+                  JOIN conversations_conversation lc
+                    ON lc.organisation_id = lm.organisation_id AND lc.id = lm.conversation_id
+                 WHERE lm.organisation_id = a.organisation_id AND lm.account_id = a.id
+                   AND lm.automated_reason = '' AND lm.direction <> 'internal'
+                 ORDER BY lm.occurred_at DESC, lm.id DESC LIMIT 1) c
          WHERE a.organisation_id = %(org)s
            AND a.last_interaction_at + GREATEST(%(quiet_min)s, make_interval(
                    secs => %(quiet_factor)s * 86400 * COALESCE(a.usual_gap_days, 0)))
@@ -83,6 +88,7 @@ _WANTED = """
                   JOIN conversations_conversation lc
                     ON lc.organisation_id = m.organisation_id AND lc.id = m.conversation_id
                  WHERE p.organisation_id = k.organisation_id AND p.contact_id = k.id
+                   AND m.automated_reason = '' AND m.direction <> 'internal'
                  ORDER BY m.occurred_at DESC LIMIT 1) c
          WHERE k.organisation_id = %(org)s AND k.left_company_on IS NULL
            AND k.buying_influence IN ('decision_maker', 'champion')
@@ -103,7 +109,16 @@ _WANTED = """
 """
 
 _SCAN = f"""
-WITH wanted AS ({_WANTED}),
+WITH wanted AS (
+    SELECT w.conversation_id, w.account_id, w.reason, w.priority, w.trigger_at, w.due_at,
+           w.commitment_id, w.contact_id,
+           -- Nobody owns the thread or the account: the organisation's first admin does, so
+           -- no item waits where nobody will see it.
+           COALESCE(w.owner_id, (SELECT m.user_id FROM organisations_membership m
+                                  WHERE m.organisation_id = %(org)s AND m.role = 'admin'
+                                  ORDER BY m.id LIMIT 1)) AS owner_id
+      FROM ({_WANTED}) AS w
+),
 resolved AS (
     UPDATE followups_followup f
        SET resolved_at = %(now)s, resolution = 'record'
@@ -162,6 +177,8 @@ def followups_scan(*, org: Organisation, now: datetime.datetime | None = None) -
     """Open what needs doing, resolve what no longer does, in two statements."""
     now = now or timezone.now()
     with connection.cursor() as cursor:
+        # One scan of an organisation at a time (a redelivered or piled-up beat task waits).
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('followups_scan'), %s)", [org.pk])
         # Settled conversations with nothing for a while are quiet; a new turn wakes them.
         cursor.execute(
             """
@@ -225,7 +242,7 @@ def followups_settle(*, org: Organisation, conversation_ids: list[int]) -> int:
                SET resolved_at = %(now)s, resolution = 'record'
               FROM accounts_account a
              WHERE f.organisation_id = %(org)s AND f.resolved_at IS NULL
-               AND f.reason = 'gone_quiet'
+               AND f.reason = 'gone_quiet' AND f.contact_id IS NULL  -- people: at the scan
                AND a.organisation_id = f.organisation_id AND a.id = f.account_id
                AND a.last_interaction_at > f.trigger_at
                AND a.id IN (SELECT c.account_id FROM conversations_conversation c

@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import shared_task
 
-from followups.digest import digest_send_due
+from followups.digest import DigestNotSent, digest_send_due
 from followups.scan import followups_scan
 from organisations.tasks import organisation_ids, task_org
 
@@ -29,7 +29,7 @@ def scan_all_followups() -> int:
     return len(ids)
 
 
-@shared_task(**TASK_OPTIONS)
+@shared_task(**TASK_OPTIONS, autoretry_for=(DigestNotSent,))
 def send_digests(organisation_id: int) -> int:
     """Each member's morning email, once per working day, when something needs them."""
     with task_org(organisation_id) as org:

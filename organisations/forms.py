@@ -44,6 +44,12 @@ class BusinessHoursForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.initial["workdays"] = list(self.instance.workdays)
 
+    def clean_reply_target_days(self) -> Any:
+        days = self.cleaned_data["reply_target_days"]
+        if days is None or not 0.1 <= days <= 30:
+            raise forms.ValidationError("Give a reply target between 0.1 and 30 business days.")
+        return days
+
     def clean_time_zone(self) -> str:
         name = self.cleaned_data["time_zone"]
         if name not in zoneinfo.available_timezones():

@@ -65,7 +65,8 @@ def test_a_note_is_internal_and_an_older_entry_does_not_move_clocks_back(a):
     assert conversation.last_inbound_at == nov(20), "a note is nobody's turn; the old call is older"
     assert conversation.started_at == nov(1), "an older entry moves the start back"
     assert conversation.message_count == 3
-    assert Account.objects.for_org(a.org).get().last_interaction_at == nov(21)
+    # Our own note is no contact with the customer: the account was last in touch on the 20th.
+    assert Account.objects.for_org(a.org).get().last_interaction_at == nov(20)
 
 
 def test_invalid_log_shows_field_errors_and_changes_nothing(a):

@@ -1,5 +1,8 @@
 """The daily digest, delivered through a real SMTP server."""
 
+import datetime
+from zoneinfo import ZoneInfo
+
 import time_machine
 
 from followups.digest import digest_send_due
@@ -66,3 +69,35 @@ def test_the_digest_lists_what_is_due_most_pressing_first(thread, smtp_server):
     send(cast, at(23, 9, 5))
     body = smtp_server.received[0][1].get_content()
     assert body.index(promise.get_reason_display()) < body.index("Customer waiting on us")
+
+
+def test_when_the_mail_server_is_away_the_day_is_given_back_for_the_retry(thread, settings):
+    import socket
+
+    import pytest
+
+    from followups.digest import DigestNotSent
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2}}}  # fmt: skip
+    with pytest.raises(DigestNotSent, match=thread.cast.sales.email):
+        send(thread.cast, at(23, 9, 5))
+    membership = Membership.objects.get(organisation=thread.cast.org, user=thread.cast.sales)
+    assert membership.digest_sent_on is None
+
+
+def test_the_digest_shows_dates_in_the_organisations_time_zone(thread, smtp_server):
+    cast = thread.cast
+    cast.org.time_zone = "America/Los_Angeles"
+    cast.org.save()
+    factories.FollowUpFactory(
+        organisation=cast.org, conversation=cast.conversation, owner=cast.sales,
+        reason=FollowUp.Reason.PROMISE_DUE, priority=1, trigger_at=at(16, 9),
+        due_at=datetime.datetime(2026, 11, 20, 17, tzinfo=ZoneInfo("America/Los_Angeles")),
+        commitment=cast.commitment,
+    )  # fmt: skip
+    send(cast, datetime.datetime(2026, 11, 23, 9, 5, tzinfo=ZoneInfo("America/Los_Angeles")))
+    assert "due Fri 20 Nov" in smtp_server.received[0][1].get_content()

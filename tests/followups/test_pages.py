@@ -222,3 +222,18 @@ def test_the_account_page_shows_who_is_waiting_on_whom(a):
 def test_members_land_on_what_needs_them(a):
     page = a.client().get(f"/o/{a.org.slug}/").content.decode()
     assert "What needs you" in page and f'id="followup-{a.followup.pk}"' in page
+
+
+def test_merging_keeps_members_answers_and_snoozes(a):
+    from conversations.services import conversation_merge
+
+    other = factories.ConversationFactory(organisation=a.org, account=a.account, owner=a.sales)
+    snoozed = factories.FollowUpFactory(
+        organisation=a.org, conversation=other, owner=a.sales,
+        reason=FollowUp.Reason.AWAITING_THEM, priority=4,
+        snoozed_until=timezone.now() + datetime.timedelta(days=3),
+    )  # fmt: skip
+    factories.MessageFactory(organisation=a.org, conversation=other, account=a.account)
+    conversation_merge(org=a.org, into=a.conversation, other=other, by=a.sales)
+    snoozed.refresh_from_db()
+    assert snoozed.conversation_id == a.conversation.pk and snoozed.snoozed_until is not None

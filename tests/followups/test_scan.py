@@ -4,7 +4,7 @@ import datetime
 
 import time_machine
 
-from conversations.models import Commitment
+from conversations.models import Commitment, Conversation
 from conversations.services import commitment_add, commitment_set_state
 from followups.models import FollowUp
 from followups.scan import followups_scan
@@ -266,3 +266,107 @@ def test_kept_it_is_kept_as_the_members_answer_and_a_reopened_promise_comes_back
         commitment_set_state(org=cast.org, commitment=promise, state=Commitment.State.OPEN)
     scan(cast, at(20, 11, 5))
     assert [i.reason for i in open_items(cast)] == [FollowUp.Reason.PROMISE_DUE]
+
+
+def test_an_item_nobody_owns_goes_to_the_first_admin(thread):
+    cast = thread.cast
+    Conversation.objects.for_org(cast.org).filter(pk=thread.conversation.pk).update(owner=None)
+    cast.account.owner = None
+    cast.account.save()
+    with time_machine.travel(at(16, 10), tick=False):
+        thread.they("Could you send the renewal quote?", at(16, 10))
+    scan(cast, at(18, 10))
+    [item] = open_items(cast)
+    assert item.owner == cast.admin
+
+
+def test_our_own_note_does_not_wake_a_quiet_account(thread):
+    cast = thread.cast
+    cast.account.last_interaction_at, cast.account.usual_gap_days = at(2, 10), 2.0
+    cast.account.save()
+    scan(cast, at(30, 10))
+    [item] = open_items(cast, FollowUp.Reason.GONE_QUIET)
+    with time_machine.travel(at(30, 11), tick=False):
+        thread.say("internal", "They've gone quiet, chase next week.", at(30, 11), kind="note")
+    scan(cast, at(30, 12))
+    assert [i.pk for i in open_items(cast, FollowUp.Reason.GONE_QUIET)] == [item.pk]
+
+
+def test_a_newsletter_does_not_move_the_quiet_item_to_its_thread(thread):
+    cast = thread.cast
+    cast.message.delete()  # the cast's own recent word with them
+    with time_machine.travel(at(2, 10), tick=False):
+        thread.they("Thanks, talk in the new year.", at(2, 10))
+    cast.account.refresh_from_db()
+    cast.account.usual_gap_days = 2.0
+    cast.account.save()
+    newsletter = factories.ConversationFactory(
+        organisation=cast.org, account=cast.account, subject="Their monthly newsletter"
+    )
+    with time_machine.travel(at(25, 10), tick=False):
+        thread.conversation = newsletter
+        thread.they("November news", at(25, 10), automated="List-Id")
+    scan(cast, at(30, 10))
+    [item] = open_items(cast, FollowUp.Reason.GONE_QUIET)
+    assert item.conversation.subject == "Renewal of the support plan"
+
+
+def test_a_key_persons_item_stays_when_someone_else_there_writes(thread):
+    cast = thread.cast
+    dana = key_person(cast, "champion")
+    with time_machine.travel(at(2, 10), tick=False):
+        message = thread.they("Sounds good, speak soon.", at(2, 10))
+    message.participants.create(organisation=cast.org, contact=dana, role="from")
+    from contacts.services import contacts_rhythm_refresh
+
+    with time_machine.travel(at(30, 9), tick=False):
+        contacts_rhythm_refresh(org=cast.org)
+    cast.account.last_interaction_at = at(29, 10)
+    cast.account.save()
+    scan(cast, at(30, 10))
+    [item] = open_items(cast, FollowUp.Reason.GONE_QUIET)
+    with time_machine.travel(at(30, 11), tick=False):
+        thread.they("Hi, I'm Dana's colleague: a quick question about invoices?", at(30, 11))
+    item.refresh_from_db()
+    assert item.resolved_at is None and item.contact == dana
+
+
+def test_a_key_person_silent_for_over_a_year_is_still_chased(thread):
+    cast = thread.cast
+    dana = key_person(cast, "decision_maker")
+    message = thread.they("Sounds good.", at(2, 10) - datetime.timedelta(days=400))
+    message.participants.create(organisation=cast.org, contact=dana, role="from")
+    from contacts.services import contacts_rhythm_refresh
+
+    with time_machine.travel(at(30, 9), tick=False):
+        contacts_rhythm_refresh(org=cast.org)
+    dana.refresh_from_db()
+    assert dana.last_exchange_at == at(2, 10) - datetime.timedelta(days=400)
+
+
+def test_two_scans_of_one_organisation_at_once_take_turns(thread):
+    import threading
+
+    from django.db import connections
+
+    cast = thread.cast
+    with time_machine.travel(at(16, 10), tick=False):
+        thread.they("Could you send the renewal quote?", at(16, 10))
+    errors = []
+
+    def other_scan() -> None:
+        try:
+            from organisations.tenancy import org_context
+
+            with org_context(cast.org):
+                followups_scan(org=cast.org, now=at(18, 10))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    scan(cast, at(18, 10))
+    worker = threading.Thread(target=other_scan)
+    worker.start()
+    worker.join(10)
+    assert errors == [] and len(open_items(cast)) == 1

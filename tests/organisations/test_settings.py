@@ -60,3 +60,18 @@ def test_only_admins_change_settings(a):
         == 404
     )
     assert Holiday.objects.for_org(a.org).filter(pk=a.holiday.pk).exists()
+
+
+def test_a_reply_target_of_nothing_is_refused(a):
+    response = a.client(a.admin).post(
+        f"/o/{a.org.slug}/settings/",
+        {
+            "hours-time_zone": "UTC",
+            "hours-workday_starts": "09:00",
+            "hours-workday_ends": "17:00",
+            "hours-workdays": ["1"],
+            "hours-reply_target_days": "-5",
+        },  # fmt: skip
+    )
+    assert response.status_code == 422
+    assert "between 0.1 and 30 business days" in response.content.decode()
