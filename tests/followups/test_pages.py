@@ -234,6 +234,6 @@ def test_merging_keeps_members_answers_and_snoozes(a):
         snoozed_until=timezone.now() + datetime.timedelta(days=3),
     )  # fmt: skip
     factories.MessageFactory(organisation=a.org, conversation=other, account=a.account)
-    conversation_merge(org=a.org, into=a.conversation, other=other, by=a.sales)
+    conversation_merge(org=a.org, into=a.conversation, other=other, by=a.sales)  # type: ignore[arg-type]
     snoozed.refresh_from_db()
     assert snoozed.conversation_id == a.conversation.pk and snoozed.snoozed_until is not None
