@@ -19,10 +19,25 @@ class MailboxForm(forms.ModelForm):
         required=False,
         help_text="INBOX and Sent are always synced; name any other folders, comma separated.",
     )
+    smtp_password = forms.CharField(
+        label="SMTP password",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        required=False,
+        help_text="Only if it differs from the IMAP password. Stored encrypted, never shown.",
+    )
 
     class Meta:
         model = Mailbox
-        fields = ("email_address", "host", "port", "security", "username", "history_days")
+        fields = (
+            "email_address", "host", "port", "security", "username", "history_days",
+            "smtp_host", "smtp_port", "smtp_security", "smtp_username",
+        )  # fmt: skip
+        labels = {
+            "smtp_host": "SMTP host",
+            "smtp_port": "SMTP port",
+            "smtp_security": "SMTP security",
+            "smtp_username": "SMTP username",
+        }
         help_texts = {"history_days": "How far back to import on first connect."}
 
     def __init__(self, *args: Any, org: Organisation, owner: User, **kwargs: Any) -> None:
@@ -58,6 +73,12 @@ class MailboxForm(forms.ModelForm):
 
     def clean_port(self) -> int:
         port = self.cleaned_data["port"]
+        if not 1 <= port <= 65535:
+            raise forms.ValidationError("A port is a number from 1 to 65535.")
+        return port
+
+    def clean_smtp_port(self) -> int:
+        port = self.cleaned_data["smtp_port"]
         if not 1 <= port <= 65535:
             raise forms.ValidationError("A port is a number from 1 to 65535.")
         return port

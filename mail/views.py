@@ -16,12 +16,14 @@ from mail.models import (
     UnsortedEmail,
     bytes_are_image_of_type,
 )
+from mail.outbound import SendError
 from mail.secrets import decrypt_secret
 from mail.selectors import mailboxes_of, open_quarantine, unsorted_waiting
 from mail.services import (
     connection_test,
     mailbox_save,
     quarantine_retry,
+    smtp_connection_test,
     unsorted_dismiss,
     unsorted_file,
 )
@@ -52,6 +54,20 @@ def _save_or_test(request: OrgRequest, form: MailboxForm, mailbox: Mailbox | Non
         return None
     data = form.cleaned_data
     password = data.pop("password")
+    smtp_password = data.pop("smtp_password")
+    if "test_smtp" in request.POST:
+        try:
+            result = smtp_connection_test(
+                mailbox=mailbox, host=data["smtp_host"], port=data["smtp_port"],
+                security=data["smtp_security"],
+                username=data["smtp_username"] or data["username"],
+                password=smtp_password or password,
+            )  # fmt: skip
+        except SendError as error:
+            form.add_error(None, f"Could not send through SMTP: {error}.")
+            return None
+        form.test_result = result  # type: ignore[attr-defined]
+        return None
     if "test" in request.POST:
         if not password and mailbox is not None:
             try:
@@ -70,8 +86,9 @@ def _save_or_test(request: OrgRequest, form: MailboxForm, mailbox: Mailbox | Non
         form.test_result = result  # type: ignore[attr-defined]
         return None
     saved = mailbox_save(
-        org=request.org, owner=request.user, mailbox=mailbox, password=password, **data
-    )
+        org=request.org, owner=request.user, mailbox=mailbox, password=password,
+        smtp_password=smtp_password, **data,
+    )  # fmt: skip
     transaction.on_commit(lambda: sync_mailbox.delay(request.org.pk, saved.pk))
     messages.success(request, f"{saved.email_address} saved; the first sync has started.")
     return redirect("mailbox_list", org_slug=request.org.slug)
