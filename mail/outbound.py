@@ -136,6 +136,8 @@ def smtp_session(server: SmtpServer) -> Iterator[smtplib.SMTP]:
                 ) from error
             except smtplib.SMTPNotSupportedError as error:
                 raise SendError(f"{where} does not accept a login here: {error}") from error
+            except (smtplib.SMTPException, OSError) as error:
+                raise _explain(error, where) from error
         yield smtp
     finally:
         with suppress(smtplib.SMTPException, OSError):

@@ -859,11 +859,19 @@ def outbound_deliver(*, org: Organisation, outbound_id: int) -> DeliveryReport:
             recipients=outbound.recipients,
             raw=raw,
         )
-    except SendError as error:
+    except SoftTimeLimitExceeded:
+        # Out of time mid-conversation with the server: whether it took the mail is unknown.
         OutboundEmail.objects.for_org(org).filter(pk=outbound.pk).update(
-            state=OutboundEmail.State.FAILED, reason=str(error)[:2000]
+            state=OutboundEmail.State.FAILED,
+            reason="the mail server took too long; it may have been sent: check before retrying",
         )
-        return DeliveryReport("failed", reason=str(error))
+        raise
+    except Exception as error:  # SendError says why; anything else must not leave it stuck
+        reason = str(error) if isinstance(error, SendError) else f"{type(error).__name__}: {error}"
+        OutboundEmail.objects.for_org(org).filter(pk=outbound.pk).update(
+            state=OutboundEmail.State.FAILED, reason=reason[:2000]
+        )
+        return DeliveryReport("failed", reason=reason)
     reason = f"not accepted for {', '.join(refused)}" if refused else ""
     OutboundEmail.objects.for_org(org).filter(pk=outbound.pk).update(
         state=OutboundEmail.State.SENT, sent_at=timezone.now(), reason=reason
