@@ -26,6 +26,12 @@ class MailboxForm(forms.ModelForm):
         help_text="Only if it differs from the IMAP password. Stored encrypted, never shown.",
     )
 
+    field_order = (
+        "email_address", "host", "port", "security", "username", "password", "extra_folders",
+        "history_days", "smtp_host", "smtp_port", "smtp_security", "smtp_username",
+        "smtp_password",
+    )  # fmt: skip
+
     class Meta:
         model = Mailbox
         fields = (
@@ -45,6 +51,8 @@ class MailboxForm(forms.ModelForm):
         self.org, self.owner = org, owner
         if self.instance.pk and not self.is_bound:
             self.initial["extra_folders"] = ", ".join(self.instance.extra_folders)
+        # Sending settings are optional: without an SMTP host the organisation's server is used.
+        self.fields["smtp_port"].required = self.fields["smtp_security"].required = False
         if not self.instance.pk:
             self.fields["password"].required = True
             self.fields["password"].help_text = "Stored encrypted and never shown again."
@@ -79,9 +87,17 @@ class MailboxForm(forms.ModelForm):
 
     def clean_smtp_port(self) -> int:
         port = self.cleaned_data["smtp_port"]
+        if port is None:
+            return Mailbox._meta.get_field("smtp_port").get_default()  # type: ignore[no-any-return]
         if not 1 <= port <= 65535:
             raise forms.ValidationError("A port is a number from 1 to 65535.")
         return port
+
+    def clean_smtp_security(self) -> str:
+        return (
+            self.cleaned_data.get("smtp_security")
+            or Mailbox._meta.get_field("smtp_security").get_default()
+        )
 
 
 class FileUnsortedForm(forms.Form):

@@ -304,9 +304,9 @@ def _conversation(request: OrgRequest, conversation_id: int) -> Conversation:
 
 
 def email_compose(request: OrgRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    conversation = _conversation(request, conversation_id)
     template = "mail/_composer.html" if request.htmx else "mail/compose_page.html"
     return render(request, template, _composer_context(request, conversation))
 
