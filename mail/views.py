@@ -24,7 +24,7 @@ from mail.models import (
     bytes_are_image_of_type,
 )
 from mail.outbound import SendError
-from mail.parsing import AttachmentPart, safe_filename
+from mail.parsing import _MIME_TYPE, AttachmentPart, safe_filename
 from mail.secrets import decrypt_secret
 from mail.selectors import mailboxes_of, open_quarantine, unsorted_waiting
 from mail.services import (
@@ -330,6 +330,12 @@ def email_draft_save(request: OrgRequest, conversation_id: int) -> HttpResponse:
     return HttpResponse(f"Draft saved {timezone.localtime(draft.updated_at):%H:%M:%S}.")
 
 
+def _content_type(declared: str | None) -> str:
+    """The browser's type for an upload when it is a plain type/subtype, else bytes."""
+    declared = (declared or "").strip().lower()
+    return declared if _MIME_TYPE.fullmatch(declared) else "application/octet-stream"
+
+
 @require_POST
 def email_send_view(request: OrgRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
@@ -338,10 +344,8 @@ def email_send_view(request: OrgRequest, conversation_id: int) -> HttpResponse:
         data = form.cleaned_data
         parts = [
             AttachmentPart(
-                filename=safe_filename(
-                    upload.name or "", upload.content_type or "application/octet-stream"
-                ),
-                content_type=upload.content_type or "application/octet-stream",
+                filename=safe_filename(upload.name or "", _content_type(upload.content_type)),
+                content_type=_content_type(upload.content_type),
                 size=upload.size or 0, content_id="", inline=False, payload=upload.read(),
             )
             for upload in data["attachments"]

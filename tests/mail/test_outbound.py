@@ -305,3 +305,20 @@ def test_the_mailbox_page_tests_the_smtp_login(a, relay, mailbox):
 def test_a_retry_of_another_organisations_email_is_a_404(a, b):
     response = a.client().post(f"/o/{a.org.slug}/messages/{b.message.pk}/retry/")
     assert response.status_code == 404
+
+
+def test_attachments_go_with_the_email_and_are_kept_like_incoming_ones(
+    a, relay, mailbox, asked, eager, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    quote = SimpleUploadedFile("quote 40 seats.pdf", b"%PDF-1.7 quote", "application/pdf")
+    send(a, asked, django_capture_on_commit_callbacks, attachments=[quote])
+    [(_, sent)] = relay.received
+    [part] = list(sent.iter_attachments())
+    assert (part.get_filename(), part.get_content()) == ("quote 40 seats.pdf", b"%PDF-1.7 quote")
+    reply = Message.objects.for_org(a.org).get(conversation=asked, direction="outbound")
+    [kept] = reply.attachments.all()
+    assert (kept.filename, kept.content_type, bytes(kept.content)) == (
+        "quote 40 seats.pdf", "application/pdf", b"%PDF-1.7 quote",
+    )  # fmt: skip
