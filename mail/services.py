@@ -737,7 +737,7 @@ def email_send(
         from_address=from_address,
         to=to,
         cc=cc,
-        subject=subject.strip()[:300],
+        subject=" ".join(subject.split())[:300],  # one line: no header injection
         text=text.rstrip() + ("\n\n" + quote if quote else "") + "\n",
         message_id=message_id,
         in_reply_to=reply_to.message_id or "" if reply_to is not None else "",

@@ -257,6 +257,15 @@ def test_bad_input_answers_422_with_the_field_errors_and_stores_nothing(
     assert not Message.objects.for_org(a.org).filter(direction="outbound", kind="email").exists()
 
 
+def test_a_subject_with_line_breaks_stays_one_header(
+    a, relay, mailbox, asked, eager, django_capture_on_commit_callbacks
+):
+    send(a, asked, django_capture_on_commit_callbacks, subject="Prices\r\nBcc: x@evil.example")
+    [(envelope, sent)] = relay.received
+    assert envelope == [customer(a)] and sent["Bcc"] is None
+    assert sent["Subject"] == "Prices Bcc: x@evil.example"
+
+
 def test_a_draft_survives_a_reload_and_goes_when_sent(
     a, relay, mailbox, asked, eager, django_capture_on_commit_callbacks
 ):
