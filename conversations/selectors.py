@@ -50,12 +50,17 @@ def conversation_messages(*, org: Organisation, conversation: Conversation) -> Q
     """The thread in order, with each email's attachments (without their bytes) as
     `attachment_list`."""
     attachments = Attachment.objects.for_org(org).defer("content").order_by("position")
-    return _with_people(
-        Message.objects.for_org(org)
-        .filter(conversation=conversation)
-        .order_by("occurred_at", "id"),
-        org,
-    ).prefetch_related(Prefetch("attachments", queryset=attachments, to_attr="attachment_list"))
+    return (
+        _with_people(
+            Message.objects.for_org(org)
+            .filter(conversation=conversation)
+            .order_by("occurred_at", "id"),
+            org,
+        )
+        .prefetch_related(Prefetch("attachments", queryset=attachments, to_attr="attachment_list"))
+        .select_related("outbound")
+        .defer("outbound__raw")
+    )  # how an email we wrote is getting out
 
 
 def messages_after(*, org: Organisation, message: Message) -> QuerySet[Message]:

@@ -60,6 +60,13 @@ class ImapSession:
         names = {f.name.lower(): f.name for f in folders}
         return next((names[n.lower()] for n in SENT_FALLBACK_NAMES if n.lower() in names), None)
 
+    def append(self, folder: str, raw: bytes, *, flags: str = "(\\Seen)") -> None:
+        """Put a message into a folder (our copy of mail sent from Threadline)."""
+        status, data = self.connection.append(_quote(folder), flags, None, raw)  # type: ignore[arg-type]
+        if status != "OK":
+            detail = (data[0] or b"").decode("utf-8", "replace") if data else ""
+            raise MailboxError(f"the server would not store the copy in “{folder}”: {detail}")
+
     def select(self, name: str) -> int:
         """Open a folder read-only and return its UIDVALIDITY."""
         status, data = self.connection.select(_quote(name), readonly=True)

@@ -147,6 +147,12 @@ class UnsortedEmail(TenantModel):
         ]
 
 
+class SmtpSecurity(models.TextChoices):
+    SSL = "ssl", "TLS (implicit, usually port 465)"
+    STARTTLS = "starttls", "STARTTLS (usually port 587)"
+    NONE = "none", "None (only for servers on this machine)"
+
+
 class Mailbox(TenantModel):
     """A member's mailbox that Threadline reads over IMAP: INBOX and Sent, and any others chosen."""
 
@@ -177,6 +183,21 @@ class Mailbox(TenantModel):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     messages_imported = models.PositiveIntegerField(default=0)
+    # Sending (mail/outbound.py). No SMTP host: mail goes out through the organisation's default
+    # mailer (Django's MAILERS["default"]), From this mailbox's address.
+    smtp_host = models.CharField(
+        max_length=253, blank=True, help_text="Empty: send through the organisation's mail server."
+    )
+    smtp_port = models.PositiveIntegerField(default=587)
+    smtp_security = models.CharField(
+        max_length=8, choices=SmtpSecurity.choices, default=SmtpSecurity.STARTTLS
+    )
+    smtp_username = models.CharField(
+        max_length=254, blank=True, help_text="Empty: the IMAP username."
+    )
+    smtp_secret = models.TextField(
+        blank=True, help_text="The SMTP password, encrypted; empty: the IMAP password is used."
+    )
 
     class Meta:
         constraints: ClassVar = [
@@ -211,5 +232,76 @@ class MailboxFolder(TenantModel):
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["organisation", "mailbox", "name"], name="mailbox_folder_unique"
+            ),
+        ]
+
+
+class OutboundEmail(TenantModel):
+    """How an email a member wrote in Threadline is getting out: its exact bytes (so a retry
+    sends the very same email, Message-ID and all), the envelope, and where sending stands.
+
+    The task claims `queued` -> `sending` with a conditional UPDATE, so a task run twice (a
+    redelivery, a double click on Retry) sends once. A worker that dies while sending leaves
+    `sending`: whether the server took the mail is unknown, so it is never sent again by itself.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Sending…"
+        SENDING = "sending", "Sending…"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not sent"
+
+    message = models.OneToOneField(
+        "conversations.Message", on_delete=models.CASCADE, related_name="outbound"
+    )
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_address = models.EmailField()
+    recipients = models.JSONField(default=list, help_text="The envelope: To and Cc.")
+    raw = models.BinaryField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    reason = models.TextField(blank=True, help_text="Why the last attempt failed.")
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The copy in the member's Sent folder (IMAP APPEND), after sending.
+    sent_copy_folder = models.CharField(max_length=500, blank=True)
+    sent_copy_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(
+                fields=["organisation", "claimed_at"],
+                condition=models.Q(state="sending"),
+                name="outbound_email_sending",
+            ),
+        ]
+
+    @property
+    def can_retry(self) -> bool:
+        return self.state == self.State.FAILED
+
+
+class EmailDraft(TenantModel):
+    """What a member is writing in a conversation, saved as they type: one per member and
+    conversation, gone once sent."""
+
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="+"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    to = models.TextField(blank=True)
+    cc = models.TextField(blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    we_owe = models.CharField(max_length=500, blank=True)
+    we_owe_due = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "conversation", "author"], name="email_draft_unique"
             ),
         ]

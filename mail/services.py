@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import FREE_MAIL_DOMAINS, Account, AccountDomain
-from contacts.models import Contact, ContactAddress
+from contacts.models import Contact, ContactAddress, normalise_address
 from conversations.models import Conversation, Message, Participant
 from conversations.services import record_activity_bulk
-from mail.models import Attachment, Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
+from mail.models import (
+    Attachment,
+    EmailDraft,
+    Mailbox,
+    OutboundEmail,
+    QuarantinedEmail,
+    RawEmail,
+    UnsortedEmail,
+)
 from mail.parsing import Address, AttachmentPart, ParsedEmail, UnparseableEmail, parse_email
 from mail.quotes import split_reply
 from mail.threading import (
@@ -541,8 +549,16 @@ def attachments_write(*, org: Organisation, attachments: list[Attachment]) -> No
 
 
 def mailbox_save(
-    *, org: Organisation, owner: User, mailbox: Mailbox | None, password: str, **fields: object
+    *,
+    org: Organisation,
+    owner: User,
+    mailbox: Mailbox | None,
+    password: str,
+    smtp_password: str = "",
+    **fields: object,
 ) -> Mailbox:
+    """Save a mailbox's settings; a password given is stored encrypted (an empty one keeps the
+    stored one). Without an SMTP password of its own, sending logs in with the IMAP one."""
     from mail.secrets import encrypt_secret
 
     if mailbox is None:
@@ -551,6 +567,8 @@ def mailbox_save(
         setattr(mailbox, name, value)
     if password:
         mailbox.secret = encrypt_secret(password)
+    if smtp_password:
+        mailbox.smtp_secret = encrypt_secret(smtp_password)
     mailbox.save()
     return mailbox
 
@@ -605,3 +623,300 @@ def quarantine_retry(*, org: Organisation, quarantined: QuarantinedEmail) -> Ing
             resolved_at=timezone.now()
         )
     return result
+
+
+# --- Email out ---------------------------------------------------------------------------
+
+
+def smtp_connection_test(
+    *,
+    mailbox: Mailbox | None,
+    host: str,
+    port: int,
+    security: str,
+    username: str,
+    password: str,
+) -> str:
+    """Log in to an SMTP server; returns what was found or raises SendError. An empty
+    password uses the mailbox's stored SMTP password, else its IMAP one (as sending does)."""
+    from mail.outbound import SendError, SmtpServer, smtp_check
+    from mail.secrets import decrypt_secret
+
+    if not host:
+        return "No SMTP server given: mail goes out through the organisation's mail server."
+    if not password and mailbox is not None:
+        try:
+            password = decrypt_secret(mailbox.smtp_secret or mailbox.secret)
+        except ValueError as error:
+            raise SendError(str(error)) from None
+    return smtp_check(
+        SmtpServer(host=host, port=port, security=security, username=username, password=password)
+    )
+
+
+def sending_mailbox(*, org: Organisation, member: User) -> Mailbox | None:
+    """The mailbox a member's mail goes out from: their first active one."""
+    return Mailbox.objects.for_org(org).filter(owner=member, is_active=True).order_by("pk").first()
+
+
+def reply_quote(message: Message) -> str:
+    """The message replied to, quoted below the new text the way mail clients do."""
+    who = (
+        message.sender_contact.full_name
+        if message.sender_contact
+        else message.sender_member.display_name
+        if message.sender_member
+        else "someone"
+    )
+    said = message.body_text.strip()
+    lines = "\n".join(f"> {line}" if line else ">" for line in said.splitlines())
+    return f"On {message.occurred_at:%a %d %b %Y at %H:%M}, {who} wrote:\n{lines}" if said else ""
+
+
+def reply_target(*, org: Organisation, conversation: Conversation) -> Message | None:
+    """What a reply in this conversation answers: its newest email."""
+    return (
+        Message.objects.for_org(org)
+        .filter(conversation=conversation, kind=Message.Kind.EMAIL)
+        .exclude(message_id=None)
+        .select_related("sender_contact", "sender_member")
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+
+
+MAX_REFERENCES = 20
+
+
+@transaction.atomic
+def email_send(
+    *,
+    org: Organisation,
+    conversation: Conversation,
+    author: User,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    text: str,
+    attachments: list[AttachmentPart] | None = None,
+    reply_to: Message | None = None,
+    mark_done: bool = False,
+    we_owe: str = "",
+    we_owe_due: date | None = None,
+) -> Message:
+    """Write an email from a member into the conversation at once and send it after commit.
+
+    The message carries a Message-ID with the conversation's reply token, so the customer's
+    answer threads back even when their client drops In-Reply-To; the mailbox sync later sees
+    the Sent copy's Message-ID and stores nothing twice.
+    """
+    from conversations.services import RecordError, commitment_add
+    from followups.models import FollowUp
+    from followups.services import followup_resolve
+    from mail.outbound import OutgoingEmail, email_bytes
+    from mail.tasks import send_outbound_email
+    from mail.threading import reply_token_message_id
+
+    if not to:
+        raise RecordError("Say who the email is to.")
+    if reply_to is not None and reply_to.conversation_id != conversation.pk:
+        raise RecordError("That message is in another conversation.")
+    mailbox = sending_mailbox(org=org, member=author)
+    from_address = mailbox.email_address if mailbox else author.email
+    if not from_address:
+        raise RecordError("You have no email address to send from: connect a mailbox.")
+    host = from_address.rsplit("@", 1)[-1] or "threadline.invalid"
+    message_id = reply_token_message_id(org_id=org.pk, conversation_id=conversation.pk, host=host)
+    references: list[str] = []
+    if reply_to is not None and reply_to.message_id:
+        references = [*reply_to.references.split(), reply_to.message_id][-MAX_REFERENCES:]
+    quote = reply_quote(reply_to) if reply_to is not None else ""
+    now = timezone.now()
+    outgoing = OutgoingEmail(
+        from_name=author.display_name,
+        from_address=from_address,
+        to=to,
+        cc=cc,
+        subject=" ".join(subject.split())[:300],  # one line: no header injection
+        text=text.rstrip() + ("\n\n" + quote if quote else "") + "\n",
+        message_id=message_id,
+        in_reply_to=reply_to.message_id or "" if reply_to is not None else "",
+        references=references,
+        date=now,
+        attachments=attachments or [],
+    )
+    raw = email_bytes(outgoing)
+    # What this email answers, before it changes the record (for "send and mark done").
+    open_followups = list(
+        FollowUp.objects.for_org(org).filter(conversation=conversation, resolved_at=None)
+    )
+    message = Message.objects.for_org(org).create(
+        conversation=conversation,
+        account_id=conversation.account_id,
+        kind=Message.Kind.EMAIL,
+        direction=Message.Direction.OUTBOUND,
+        sender_member=author,
+        occurred_at=now,
+        subject=outgoing.subject,
+        body_text=text.strip(),
+        quoted_text=quote,
+        message_id=message_id,
+        in_reply_to=outgoing.in_reply_to,
+        references=" ".join(references),
+        created_by=author,
+    )
+    contacts = {
+        address.normalised: address.contact_id
+        for address in ContactAddress.objects.for_org(org).filter(
+            kind=ContactAddress.Kind.EMAIL,
+            normalised__in=[
+                normalise_address(ContactAddress.Kind.EMAIL, a) for a in outgoing.recipients
+            ],
+        )
+    }
+    people = [Participant(message=message, member=author, role=Participant.Role.FROM)]
+    for role, addresses in ((Participant.Role.TO, to), (Participant.Role.CC, cc)):
+        people += [
+            Participant(
+                message=message,
+                contact_id=contacts.get(normalise_address(ContactAddress.Kind.EMAIL, a)),
+                address=a.lower(),
+                role=role,
+            )
+            for a in addresses
+        ]
+    Participant.objects.for_org(org).bulk_create(people)
+    if attachments:
+        attachments_write(
+            org=org, attachments=attachment_rows(org=org, message=message, parts=attachments)
+        )
+    outbound = OutboundEmail.objects.for_org(org).create(
+        message=message,
+        mailbox=mailbox,
+        from_address=from_address,
+        recipients=outgoing.recipients,
+        raw=raw,
+    )
+    record_activity_bulk(org=org, messages=[message])
+    if we_owe.strip():
+        commitment_add(
+            org=org,
+            conversation=conversation,
+            owed_by="us",
+            text=we_owe,
+            due_on=we_owe_due,
+            message=message,
+            by=author,
+        )
+    if mark_done:
+        still_open = set(
+            FollowUp.objects.for_org(org)
+            .filter(pk__in=[f.pk for f in open_followups], resolved_at=None)
+            .values_list("pk", flat=True)
+        )
+        for followup in open_followups:
+            if followup.pk in still_open:
+                followup_resolve(
+                    org=org, followup=followup, resolution=FollowUp.Resolution.DONE, by=author
+                )
+    EmailDraft.objects.for_org(org).filter(conversation=conversation, author=author).delete()
+    send_outbound_email.delay_on_commit(org.pk, outbound.pk)
+    return message
+
+
+@dataclass
+class DeliveryReport:
+    outcome: str  # "sent", "failed", "claimed" (another run has it, or it is no longer queued)
+    reason: str = ""
+    sent_copy: str = ""
+
+
+def outbound_deliver(*, org: Organisation, outbound_id: int) -> DeliveryReport:
+    """Send one queued email, then put a copy in the member's Sent folder. Exactly once: the
+    run that moves it from queued to sending (one conditional UPDATE) is the only one that
+    sends, so a redelivered task or a second click finds nothing to do."""
+    from mail.imap import MailboxError
+    from mail.outbound import SendError, deliver, sent_copy_append, smtp_server_of
+
+    now = timezone.now()
+    claimed = (
+        OutboundEmail.objects.for_org(org)
+        .filter(pk=outbound_id, state=OutboundEmail.State.QUEUED)
+        .update(
+            state=OutboundEmail.State.SENDING,
+            claimed_at=now,
+            attempts=models.F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        return DeliveryReport("claimed")
+    outbound = OutboundEmail.objects.for_org(org).select_related("mailbox").get(pk=outbound_id)
+    raw = bytes(outbound.raw)
+    try:
+        refused = deliver(
+            server=smtp_server_of(outbound.mailbox),
+            from_address=outbound.from_address,
+            recipients=outbound.recipients,
+            raw=raw,
+        )
+    except SoftTimeLimitExceeded:
+        # Out of time mid-conversation with the server: whether it took the mail is unknown.
+        OutboundEmail.objects.for_org(org).filter(pk=outbound.pk).update(
+            state=OutboundEmail.State.FAILED,
+            reason="the mail server took too long; it may have been sent: check before retrying",
+        )
+        raise
+    except Exception as error:  # SendError says why; anything else must not leave it stuck
+        reason = str(error) if isinstance(error, SendError) else f"{type(error).__name__}: {error}"
+        OutboundEmail.objects.for_org(org).filter(pk=outbound.pk).update(
+            state=OutboundEmail.State.FAILED, reason=reason[:2000]
+        )
+        return DeliveryReport("failed", reason=reason)
+    reason = f"not accepted for {', '.join(refused)}" if refused else ""
+    OutboundEmail.objects.for_org(org).filter(pk=outbound.pk).update(
+        state=OutboundEmail.State.SENT, sent_at=timezone.now(), reason=reason
+    )
+    report = DeliveryReport("sent", reason=reason)
+    if outbound.mailbox is not None:
+        try:
+            folder = sent_copy_append(mailbox=outbound.mailbox, raw=raw)
+        except (MailboxError, ValueError) as error:
+            OutboundEmail.objects.for_org(org).filter(pk=outbound.pk).update(
+                sent_copy_error=f"no copy in Sent: {error}"[:2000]
+            )
+        else:
+            OutboundEmail.objects.for_org(org).filter(pk=outbound.pk).update(
+                sent_copy_folder=folder[:500]
+            )
+            report.sent_copy = folder
+    return report
+
+
+def outbound_retry(*, org: Organisation, message: Message) -> bool:
+    """Queue a failed email again (the same bytes, the same Message-ID); sent after commit.
+    False when it is not failed (sent meanwhile, or already queued again)."""
+    from mail.tasks import send_outbound_email
+
+    outbound = OutboundEmail.objects.for_org(org).filter(message=message).first()
+    if outbound is None:
+        return False
+    queued = (
+        OutboundEmail.objects.for_org(org)
+        .filter(pk=outbound.pk, state=OutboundEmail.State.FAILED)
+        .update(state=OutboundEmail.State.QUEUED, reason="")
+    )
+    if queued:
+        send_outbound_email.delay_on_commit(org.pk, outbound.pk)
+    return bool(queued)
+
+
+def draft_save(
+    *, org: Organisation, conversation: Conversation, author: User, **fields: object
+) -> EmailDraft:
+    """Keep what a member is writing (one draft per member and conversation)."""
+    draft, _ = EmailDraft.objects.for_org(org).update_or_create(
+        conversation=conversation,
+        author=author,
+        defaults={**fields, "updated_at": timezone.now()},
+    )
+    return draft

@@ -48,3 +48,15 @@ def sync_due_mailboxes() -> int:
                 sync_mailbox.delay(organisation_id, mailbox_id)
                 enqueued += 1
     return enqueued
+
+
+@shared_task(**TASK_OPTIONS)
+def send_outbound_email(organisation_id: int, outbound_id: int) -> dict[str, Any]:
+    """Send one email written in Threadline. Safe to run twice: only one run claims it."""
+    from mail.services import outbound_deliver
+
+    with task_org(organisation_id) as org:
+        if org is None:
+            return {"outcome": "gone"}
+        report = outbound_deliver(org=org, outbound_id=outbound_id)
+        return {"outcome": report.outcome, "reason": report.reason, "sent_copy": report.sent_copy}

@@ -1,27 +1,42 @@
+from datetime import date
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from mail.forms import FileUnsortedForm, MailboxForm
+from conversations.models import Conversation, Message
+from conversations.services import RecordError
+from mail.forms import ComposeForm, FileUnsortedForm, MailboxForm
 from mail.imap import MailboxError
 from mail.models import (
     INLINE_IMAGE_TYPES,
     Attachment,
+    EmailDraft,
     Mailbox,
     QuarantinedEmail,
     UnsortedEmail,
     bytes_are_image_of_type,
 )
+from mail.outbound import SendError
+from mail.parsing import _MIME_TYPE, AttachmentPart, safe_filename
 from mail.secrets import decrypt_secret
 from mail.selectors import mailboxes_of, open_quarantine, unsorted_waiting
 from mail.services import (
     connection_test,
+    draft_save,
+    email_send,
     mailbox_save,
+    outbound_retry,
     quarantine_retry,
+    reply_target,
+    sending_mailbox,
+    smtp_connection_test,
     unsorted_dismiss,
     unsorted_file,
 )
@@ -52,6 +67,20 @@ def _save_or_test(request: OrgRequest, form: MailboxForm, mailbox: Mailbox | Non
         return None
     data = form.cleaned_data
     password = data.pop("password")
+    smtp_password = data.pop("smtp_password")
+    if "test_smtp" in request.POST:
+        try:
+            result = smtp_connection_test(
+                mailbox=mailbox, host=data["smtp_host"], port=data["smtp_port"],
+                security=data["smtp_security"],
+                username=data["smtp_username"] or data["username"],
+                password=smtp_password or password,
+            )  # fmt: skip
+        except SendError as error:
+            form.add_error(None, f"Could not send through SMTP: {error}.")
+            return None
+        form.test_result = result  # type: ignore[attr-defined]
+        return None
     if "test" in request.POST:
         if not password and mailbox is not None:
             try:
@@ -70,8 +99,9 @@ def _save_or_test(request: OrgRequest, form: MailboxForm, mailbox: Mailbox | Non
         form.test_result = result  # type: ignore[attr-defined]
         return None
     saved = mailbox_save(
-        org=request.org, owner=request.user, mailbox=mailbox, password=password, **data
-    )
+        org=request.org, owner=request.user, mailbox=mailbox, password=password,
+        smtp_password=smtp_password, **data,
+    )  # fmt: skip
     transaction.on_commit(lambda: sync_mailbox.delay(request.org.pk, saved.pk))
     messages.success(request, f"{saved.email_address} saved; the first sync has started.")
     return redirect("mailbox_list", org_slug=request.org.slug)
@@ -201,3 +231,157 @@ def content_disposition(kind: str, filename: str) -> str:
     """RFC 6266: an ASCII fallback for old clients, then the UTF-8 name (RFC 5987)."""
     fallback = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in filename)
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+# --- Email out: the composer on a conversation page ----------------------------------------
+
+
+def _composer_context(
+    request: OrgRequest, conversation: Conversation, form: ComposeForm | None = None
+) -> dict[str, object]:
+    """The composer, loaded by htmx after the page: what it needs costs the page nothing."""
+    from contacts.models import ContactAddress
+    from conversations.models import Participant
+    from mail.threading import normalise_subject
+
+    org = request.org
+    reply_to = reply_target(org=org, conversation=conversation)
+    people = list(
+        ContactAddress.objects.for_org(org)
+        .filter(contact__account_id=conversation.account_id, kind=ContactAddress.Kind.EMAIL)
+        .select_related("contact")
+        .order_by("contact__full_name", "pk")
+    )
+    if form is None:
+        draft = (
+            EmailDraft.objects.for_org(org)
+            .filter(conversation=conversation, author=request.user)
+            .first()
+        )
+        if draft is not None:
+            initial: dict[str, object] = {
+                "to": draft.to, "cc": draft.cc, "subject": draft.subject, "body": draft.body,
+                "we_owe": draft.we_owe, "we_owe_due": draft.we_owe_due,
+            }  # fmt: skip
+        else:
+            to: list[str] = []
+            if reply_to is not None:
+                # Answer the customer: whoever wrote it, or whom we wrote to.
+                roles = (
+                    [Participant.Role.FROM]
+                    if reply_to.direction == Message.Direction.INBOUND
+                    else [Participant.Role.TO]
+                )
+                to = list(
+                    Participant.objects.for_org(org)
+                    .filter(message=reply_to, role__in=roles, member=None)
+                    .exclude(address="")
+                    .order_by("pk")
+                    .values_list("address", flat=True)
+                )
+            base = (reply_to.subject if reply_to else "") or conversation.subject
+            replying = reply_to is not None and normalise_subject(base) != base.strip().lower()
+            initial = {
+                "to": ", ".join(to),
+                "subject": base if replying or reply_to is None else f"Re: {base}",
+            }
+        form = ComposeForm(initial=initial)
+    mailbox = sending_mailbox(org=org, member=request.user)
+    return {
+        "conversation": conversation,
+        "compose_form": form,
+        "reply_to": reply_to,
+        "people": people,
+        "sending_as": mailbox.email_address if mailbox else request.user.email,
+        "sending_via": (mailbox.smtp_host if mailbox and mailbox.smtp_host else ""),
+    }
+
+
+def _conversation(request: OrgRequest, conversation_id: int) -> Conversation:
+    return get_object_or_404(
+        Conversation.objects.for_org(request.org).select_related("account"), pk=conversation_id
+    )
+
+
+def email_compose(request: OrgRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    template = "mail/_composer.html" if request.htmx else "mail/compose_page.html"
+    return render(request, template, _composer_context(request, conversation))
+
+
+@require_POST
+def email_draft_save(request: OrgRequest, conversation_id: int) -> HttpResponse:
+    """Autosave (htmx, on change): keeps what is typed, valid or not."""
+    conversation = _conversation(request, conversation_id)
+    post = request.POST
+    due = post.get("we_owe_due") or ""
+    try:
+        due_on = date.fromisoformat(due) if due else None
+    except ValueError:
+        due_on = None
+    draft = draft_save(
+        org=request.org, conversation=conversation, author=request.user,
+        to=post.get("to", "")[:5000], cc=post.get("cc", "")[:5000],
+        subject=post.get("subject", "")[:300], body=post.get("body", "")[:100_000],
+        we_owe=post.get("we_owe", "")[:500], we_owe_due=due_on,
+    )  # fmt: skip
+    return HttpResponse(f"Draft saved {timezone.localtime(draft.updated_at):%H:%M:%S}.")
+
+
+def _content_type(declared: str | None) -> str:
+    """The browser's type for an upload when it is a plain type/subtype, else bytes."""
+    declared = (declared or "").strip().lower()
+    return declared if _MIME_TYPE.fullmatch(declared) else "application/octet-stream"
+
+
+@require_POST
+def email_send_view(request: OrgRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    form = ComposeForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        parts = [
+            AttachmentPart(
+                filename=safe_filename(upload.name or "", _content_type(upload.content_type)),
+                content_type=_content_type(upload.content_type),
+                size=upload.size or 0, content_id="", inline=False, payload=upload.read(),
+            )
+            for upload in data["attachments"]
+        ]  # fmt: skip
+        try:
+            email_send(
+                org=request.org, conversation=conversation, author=request.user,
+                to=data["to"], cc=data["cc"], subject=data["subject"], text=data["body"],
+                attachments=parts,
+                reply_to=reply_target(org=request.org, conversation=conversation),
+                mark_done="mark_done" in request.POST,
+                we_owe=data["we_owe"], we_owe_due=data["we_owe_due"],
+            )  # fmt: skip
+        except RecordError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Sending “{data['subject']}”.")
+            url = reverse(
+                "conversation_detail",
+                kwargs={"org_slug": request.org.slug, "conversation_id": conversation.pk},
+            )
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    context = _composer_context(request, conversation, form)
+    template = "mail/_composer.html" if request.htmx else "mail/compose_page.html"
+    return render(request, template, context, status=422)
+
+
+@require_POST
+def email_retry(request: OrgRequest, message_id: int) -> HttpResponse:
+    message = get_object_or_404(Message.objects.for_org(request.org), pk=message_id)
+    if outbound_retry(org=request.org, message=message):
+        messages.success(request, "Sending it again.")
+    else:
+        messages.error(request, "That email is not waiting for a retry.")
+    url = reverse(
+        "conversation_detail",
+        kwargs={"org_slug": request.org.slug, "conversation_id": message.conversation_id},
+    )
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

@@ -68,6 +68,18 @@ urlpatterns = [
         conversations.conversation_split_view,
         name="conversation_split",
     ),
+    path(
+        "conversations/<int:conversation_id>/compose/",
+        mail.email_compose,
+        name="email_compose",
+    ),
+    path(
+        "conversations/<int:conversation_id>/draft/",
+        mail.email_draft_save,
+        name="email_draft_save",
+    ),
+    path("conversations/<int:conversation_id>/send/", mail.email_send_view, name="email_send"),
+    path("messages/<int:message_id>/retry/", mail.email_retry, name="email_retry"),
     path("mail/", mail.mailbox_list, name="mailbox_list"),
     path("mail/new/", mail.mailbox_create, name="mailbox_create"),
     path("mail/<int:mailbox_id>/", mail.mailbox_edit, name="mailbox_edit"),
