@@ -920,3 +920,31 @@ def draft_save(
         defaults={**fields, "updated_at": timezone.now()},
     )
     return draft
+
+
+@transaction.atomic
+def email_start(
+    *,
+    org: Organisation,
+    account: Account,
+    author: User,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    text: str,
+    attachments: list[AttachmentPart] | None = None,
+    we_owe: str = "",
+    we_owe_due: date | None = None,
+) -> Conversation:
+    """A new email to someone at an account: a new conversation, its first message ours.
+    Nothing is kept if it cannot be sent (no mailbox, no addressee)."""
+    conversation = Conversation.objects.for_org(org).create(
+        account=account,
+        subject=subject.strip()[:300] or "(no subject)",
+        owner=account.owner or author,
+    )
+    email_send(
+        org=org, conversation=conversation, author=author, to=to, cc=cc, subject=subject,
+        text=text, attachments=attachments, we_owe=we_owe, we_owe_due=we_owe_due,
+    )  # fmt: skip
+    return conversation

@@ -1,4 +1,5 @@
 from datetime import date
+from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -31,6 +32,7 @@ from mail.services import (
     connection_test,
     draft_save,
     email_send,
+    email_start,
     mailbox_save,
     outbound_retry,
     quarantine_retry,
@@ -385,3 +387,58 @@ def email_retry(request: OrgRequest, message_id: int) -> HttpResponse:
         kwargs={"org_slug": request.org.slug, "conversation_id": message.conversation_id},
     )
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _uploads(data: dict[str, Any]) -> list[AttachmentPart]:
+    return [
+        AttachmentPart(
+            filename=safe_filename(upload.name or "", _content_type(upload.content_type)),
+            content_type=_content_type(upload.content_type),
+            size=upload.size or 0, content_id="", inline=False, payload=upload.read(),
+        )
+        for upload in data["attachments"]
+    ]  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+def email_new(request: OrgRequest, account_id: int) -> HttpResponse:
+    """A new email to anyone at an account: it starts a conversation when it is sent."""
+    from accounts.views import get_account
+    from contacts.models import ContactAddress
+
+    account = get_account(request, account_id)
+    people = list(
+        ContactAddress.objects.for_org(request.org)
+        .filter(contact__account=account, kind=ContactAddress.Kind.EMAIL)
+        .select_related("contact")
+        .order_by("contact__full_name", "pk")
+    )
+    if request.method == "POST":
+        form = ComposeForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                conversation = email_start(
+                    org=request.org, account=account, author=request.user, to=data["to"],
+                    cc=data["cc"], subject=data["subject"], text=data["body"],
+                    attachments=_uploads(data), we_owe=data["we_owe"],
+                    we_owe_due=data["we_owe_due"],
+                )  # fmt: skip
+            except RecordError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Sending “{data['subject']}”.")
+                return redirect(
+                    "conversation_detail", org_slug=request.org.slug,
+                    conversation_id=conversation.pk,
+                )  # fmt: skip
+    else:
+        wanted = request.GET.get("contact", "")
+        to = [a.value for a in people if str(a.contact_id) == wanted][:1]
+        form = ComposeForm(initial={"to": ", ".join(to)})
+    return render(
+        request,
+        "mail/new_email.html",
+        {"account": account, "form": form, "people": people},
+        status=422 if form.errors else 200,
+    )

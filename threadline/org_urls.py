@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/", accounts.account_detail, name="account_detail"),
     path("accounts/<int:account_id>/edit/", accounts.account_edit, name="account_edit"),
     path("accounts/<int:account_id>/log/", conversations.interaction_log, name="interaction_log"),
+    path("accounts/<int:account_id>/email/", mail.email_new, name="email_new"),
     path("accounts/<int:account_id>/contacts/new/", contacts.contact_create, name="contact_create"),
     path("contacts/<int:contact_id>/", contacts.contact_detail, name="contact_detail"),
     path("contacts/<int:contact_id>/edit/", contacts.contact_edit, name="contact_edit"),

@@ -331,3 +331,37 @@ def test_attachments_go_with_the_email_and_are_kept_like_incoming_ones(
     assert (kept.filename, kept.content_type, bytes(kept.content)) == (
         "quote 40 seats.pdf", "application/pdf", b"%PDF-1.7 quote",
     )  # fmt: skip
+
+
+def test_a_new_email_from_a_persons_page_starts_a_conversation_and_its_answer_threads_back(
+    a, dovecot, relay, mailbox, eager, django_capture_on_commit_callbacks
+):
+    page = a.client().get(f"/o/{a.org.slug}/accounts/{a.account.pk}/email/?contact={a.contact.pk}")
+    assert customer(a) in page.content.decode(), "the person is already in To"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = a.client().post(
+            f"/o/{a.org.slug}/accounts/{a.account.pk}/email/",
+            {"to": customer(a), "subject": "Your renewal in January", "body": "Can we talk?"},
+        )
+    conversation = Conversation.objects.for_org(a.org).get(subject="Your renewal in January")
+    assert response.status_code == 302 and response["Location"].endswith(f"/{conversation.pk}/")
+    [(envelope, sent)] = relay.received
+    assert envelope == [customer(a)]
+    answer = (
+        f"From: A Person <{customer(a)}>\r\nTo: {mailbox.email_address}\r\n"
+        f"Subject: Re: Your renewal in January\r\nMessage-ID: <a2@alpha-customer.example>\r\n"
+        f"In-Reply-To: {sent['Message-ID']}\r\nDate: Tue, 17 Nov 2026 10:00:00 +0000\r\n\r\nYes.\r\n"
+    ).encode()
+    dovecot.append(mailbox.username, "INBOX", answer)
+    mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    reply = Message.objects.for_org(a.org).get(message_id="<a2@alpha-customer.example>")
+    assert reply.conversation_id == conversation.pk
+
+
+def test_a_new_email_without_anyone_to_send_to_keeps_nothing(a, mailbox):
+    before = Conversation.objects.for_org(a.org).count()
+    response = a.client().post(
+        f"/o/{a.org.slug}/accounts/{a.account.pk}/email/", {"to": "", "subject": "x", "body": "y"}
+    )
+    assert response.status_code == 422 and "Say who the email is to." in response.content.decode()
+    assert Conversation.objects.for_org(a.org).count() == before
