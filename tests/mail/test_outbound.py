@@ -361,7 +361,8 @@ def test_a_new_email_from_a_persons_page_starts_a_conversation_and_its_answer_th
 def test_a_new_email_without_anyone_to_send_to_keeps_nothing(a, mailbox):
     before = Conversation.objects.for_org(a.org).count()
     response = a.client().post(
-        f"/o/{a.org.slug}/accounts/{a.account.pk}/email/", {"to": "", "subject": "x", "body": "y"}
+        f"/o/{a.org.slug}/accounts/{a.account.pk}/email/",
+        {"to": "not an address", "subject": "x", "body": "y"},
     )
     assert response.status_code == 422 and "Say who the email is to." in response.content.decode()
     assert Conversation.objects.for_org(a.org).count() == before
