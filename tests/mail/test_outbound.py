@@ -364,5 +364,5 @@ def test_a_new_email_without_anyone_to_send_to_keeps_nothing(a, mailbox):
         f"/o/{a.org.slug}/accounts/{a.account.pk}/email/",
         {"to": "not an address", "subject": "x", "body": "y"},
     )
-    assert response.status_code == 422 and "Say who the email is to." in response.content.decode()
+    assert response.status_code == 422 and "is not an email address" in response.content.decode()
     assert Conversation.objects.for_org(a.org).count() == before
