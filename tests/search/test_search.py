@@ -144,3 +144,33 @@ def test_quoted_history_counts_but_below_what_was_said(a):
     )
     messages_index(org=a.org, message_ids=[quoted.pk])
     assert hits(a, q="renewal price") == [new.body_text, quoted.body_text]
+
+
+def test_changing_the_language_reindexes_every_message(said, django_capture_on_commit_callbacks):
+    from threadline.celery import app
+
+    # Indexed in English, "Delivery" is stored as "deliveri": the word itself is not found
+    # in the simple language until every message is indexed again.
+    said.org.search_language = "simple"
+    said.org.save()
+    assert hits(said, q="delivery") == []
+    said.org.search_language = "english"
+    said.org.save()
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = said.client(said.admin).post(
+                f"/o/{said.org.slug}/settings/",
+                {
+                    "hours-time_zone": "UTC",
+                    "hours-workday_starts": "09:00",
+                    "hours-workday_ends": "17:00",
+                    "hours-workdays": ["1", "2", "3", "4", "5"],
+                    "hours-reply_target_days": "1",
+                    "hours-search_language": "simple",
+                },  # fmt: skip
+            )
+    finally:
+        app.conf.task_always_eager = False
+    assert response.status_code == 302
+    assert hits(said, q="delivery") == ["Delivery to the Leeds depot moves to Tuesdays."]
