@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime
 import re
+import zoneinfo
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import F, Q, QuerySet
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -55,42 +57,124 @@ class MessageFilters:
     newest_first: bool = False
 
 
+@dataclass
+class SearchPage:
+    """One page of message hits, best (or newest) first, and how many there are in all."""
+
+    hits: list[Message]
+    number: int
+    total: int
+    page_size: int
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.page_size < self.total
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
 def search_messages(
-    *, org: Organisation, q: str, filters: MessageFilters | None = None
-) -> QuerySet[Message]:
-    """Messages matching `q`, best match (or newest) first, with highlighted headlines."""
+    *,
+    org: Organisation,
+    q: str,
+    filters: MessageFilters | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> SearchPage:
+    """A page of the organisation's messages matching `q`: two queries whatever the matches.
+
+    The matching, filtering, ranking and paging happen in `threadline_message_search` (see
+    migration conversations 0007: under row-level security a GIN index cannot be used); then
+    the page's messages are read back under row-level security like any other rows.
+    """
     filters = filters or MessageFilters()
+    tz = zoneinfo.ZoneInfo(org.time_zone)
+    since = (
+        datetime.datetime.combine(filters.since, datetime.time(), tzinfo=tz)
+        if filters.since else None
+    )  # fmt: skip
+    until = (
+        datetime.datetime.combine(filters.until, datetime.time(), tzinfo=tz)
+        + datetime.timedelta(days=1)
+        if filters.until else None
+    )  # fmt: skip
+    page = max(1, page)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT id, total FROM threadline_message_search(
+                websearch_to_tsquery(%s::regconfig, %s), %s, %s, %s, %s, %s, %s, %s, %s,
+                %s, %s)
+            """,
+            [
+                org.search_language,
+                q,
+                filters.account_id,
+                filters.kind or None,
+                filters.direction or None,
+                since,
+                until,
+                filters.owner_id,
+                filters.contact_id,
+                filters.newest_first,
+                page_size,
+                (page - 1) * page_size,
+            ],  # fmt: skip
+        )
+        rows = cursor.fetchall()
+    ids = [row[0] for row in rows]
+    found = (
+        Message.objects.for_org(org)
+        .filter(pk__in=ids)
+        .select_related("account", "conversation")
+        .in_bulk(ids)
+    )
+    hits = [found[pk] for pk in ids if pk in found]
+    return SearchPage(hits=hits, number=page, total=rows[0][1] if rows else 0, page_size=page_size)
+
+
+def headlines(*, org: Organisation, q: str, messages: list[Message]) -> None:
+    """Highlighted subject and snippet for one page of hits, in one query: ts_headline is
+    costly, so it runs for the 20 shown rather than for every match."""
     query = SearchQuery(q, search_type="websearch", config=org.search_language)
-    messages = Message.objects.for_org(org).filter(search_vector=query)
-    if filters.account_id:
-        messages = messages.filter(account_id=filters.account_id)
-    if filters.contact_id:
-        messages = messages.filter(
-            Q(sender_contact_id=filters.contact_id) | Q(participants__contact_id=filters.contact_id)
-        ).distinct()
-    if filters.kind:
-        messages = messages.filter(kind=filters.kind)
-    if filters.direction:
-        messages = messages.filter(direction=filters.direction)
-    if filters.since:
-        messages = messages.filter(occurred_at__date__gte=filters.since)
-    if filters.until:
-        messages = messages.filter(occurred_at__date__lte=filters.until)
-    if filters.owner_id:
-        messages = messages.filter(conversation__owner_id=filters.owner_id)
-    messages = messages.annotate(
-        rank=SearchRank(F("search_vector"), query),
-        subject_headline=SearchHeadline(
-            "subject", query, config=org.search_language, start_sel=_START, stop_sel=_STOP,
-            highlight_all=True,
-        ),
-        body_headline=SearchHeadline(
-            "body_text", query, config=org.search_language, start_sel=_START, stop_sel=_STOP,
-            max_fragments=2, min_words=8, max_words=30,
-        ),
-    ).select_related("account", "conversation", "sender_contact", "sender_member")  # fmt: skip
-    order = ["-occurred_at", "-id"] if filters.newest_first else ["-rank", "-occurred_at", "-id"]
-    return messages.order_by(*order)
+    found = {
+        pk: (subject, body)
+        for pk, subject, body in Message.objects.for_org(org)
+        .filter(pk__in=[m.pk for m in messages])
+        .annotate(
+            subject_headline=SearchHeadline(
+                "subject",
+                query,
+                config=org.search_language,
+                start_sel=_START,
+                stop_sel=_STOP,
+                highlight_all=True,
+            ),
+            body_headline=SearchHeadline(
+                "body_text",
+                query,
+                config=org.search_language,
+                start_sel=_START,
+                stop_sel=_STOP,
+                max_fragments=2,
+                min_words=8,
+                max_words=30,
+            ),
+        )  # fmt: skip
+        .values_list("pk", "subject_headline", "body_headline")
+    }
+    for message in messages:
+        subject, body = found.get(message.pk, (message.subject, message.body_text[:200]))
+        message.subject_html = highlighted(subject)  # type: ignore[attr-defined]
+        message.body_html_snippet = highlighted(body)  # type: ignore[attr-defined]
 
 
 def search_contacts(*, org: Organisation, q: str) -> QuerySet[Contact]:
@@ -117,14 +201,7 @@ def search_accounts(*, org: Organisation, q: str) -> QuerySet[Account]:
 
 def search_conversations(*, org: Organisation, q: str, limit: int = 5) -> list[Conversation]:
     """Conversations whose messages match best, for jumping straight to one."""
-    query = SearchQuery(q, search_type="websearch", config=org.search_language)
-    ids = list(
-        Message.objects.for_org(org)
-        .filter(search_vector=query)
-        .annotate(rank=SearchRank(F("search_vector"), query))
-        .order_by("-rank", "-occurred_at")
-        .values_list("conversation_id", flat=True)[: limit * 4]
-    )
-    unique = list(dict.fromkeys(ids))[:limit]
+    hits = search_messages(org=org, q=q, page_size=limit * 4).hits
+    unique = list(dict.fromkeys(m.conversation_id for m in hits))[:limit]
     found = Conversation.objects.for_org(org).select_related("account").in_bulk(unique)
     return [found[pk] for pk in unique if pk in found]

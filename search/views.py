@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from search.forms import SearchForm
 from search.selectors import (
-    highlighted,
+    headlines,
     search_accounts,
     search_contacts,
     search_conversations,
@@ -24,12 +23,12 @@ def search_page(request: OrgRequest) -> HttpResponse:
     context: dict[str, object] = {"form": form}
     if form.is_valid() and form.cleaned_data["q"].strip():
         q = form.cleaned_data["q"].strip()
-        page = Paginator(search_messages(org=org, q=q, filters=form.filters), PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
-        for message in page:
-            message.subject_html = highlighted(message.subject_headline)  # type: ignore[attr-defined]
-            message.body_html_snippet = highlighted(message.body_headline)  # type: ignore[attr-defined]
+        number = request.GET.get("page", "1")
+        page = search_messages(
+            org=org, q=q, filters=form.filters, page=int(number) if number.isdigit() else 1,
+            page_size=PAGE_SIZE,
+        )  # fmt: skip
+        headlines(org=org, q=q, messages=page.hits)
         context |= {
             "q": q,
             "page": page,
