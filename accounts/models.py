@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -41,6 +43,11 @@ class Account(TenantModel):
     usual_gap_days = models.FloatField(null=True, blank=True)
     # How long they usually take to answer us: median days from our turn to their next one.
     usual_reply_days = models.FloatField(null=True, blank=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("name", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         constraints: ClassVar = [
@@ -54,6 +61,7 @@ class Account(TenantModel):
                 name="account_last_interaction",
             ),
             models.Index("organisation", "owner", name="account_org_owner"),
+            GinIndex(fields=["search_vector"], name="account_search"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.utils import timezone
 
@@ -49,12 +51,18 @@ class Contact(TenantModel):
     last_exchange_at = models.DateTimeField(null=True, blank=True)
     usual_gap_days = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("full_name", "title", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         indexes: ClassVar = [
             models.Index(
                 fields=["organisation", "account", "full_name"], name="contact_org_account"
             ),
+            GinIndex(fields=["search_vector"], name="contact_search"),
         ]
 
     def __str__(self) -> str:
@@ -90,6 +98,12 @@ class ContactAddress(TenantModel):
         ]
         indexes: ClassVar = [
             models.Index(fields=["organisation", "contact"], name="contact_address_contact"),
+            # Addresses found as you type: a prefix match on the normalised address.
+            models.Index(
+                fields=["organisation", "normalised"],
+                name="contact_address_prefix",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -165,6 +167,9 @@ class Message(TenantModel):
     # Why this is automated mail (auto-reply, list, bounce...), or "" when a person wrote it.
     automated_reason = models.CharField(max_length=100, blank=True)
     is_out_of_office = models.BooleanField(default=False)
+    # Subject (A), new text (B), attachment names (C) and quoted text (D), in the organisation's
+    # language: kept by conversations.search_index when messages are recorded.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -192,6 +197,7 @@ class Message(TenantModel):
                 name="message_conversation_ord",
             ),
             models.Index("organisation", "sender_contact", name="message_sender_contact"),
+            GinIndex(fields=["search_vector"], name="message_search"),
         ]  # fmt: skip
         ordering: ClassVar = ["occurred_at", "id"]
 

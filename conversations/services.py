@@ -20,6 +20,7 @@ from conversations.models import (
     Message,
     Participant,
 )
+from conversations.search_index import messages_index
 from conversations.state import conversation_states_refresh
 from organisations.calendar import BusinessCalendar
 from organisations.models import Organisation, User
@@ -186,6 +187,7 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
                 [*(value for item in accounts.items() for value in item), org.pk],
             )
     conversation_states_refresh(org=org, conversation_ids=clocks)
+    messages_index(org=org, message_ids=[m.pk for m in messages])
     _settle_followups(org, list(clocks))
     commitments_suggest(org=org, messages=messages)
 

@@ -34,6 +34,7 @@ class BusinessHoursForm(forms.ModelForm):
         model = Organisation
         fields: ClassVar = [
             "time_zone", "workday_starts", "workday_ends", "workdays", "reply_target_days",
+            "search_language",
         ]  # fmt: skip
         widgets: ClassVar = {
             "workday_starts": forms.TimeInput(attrs={"type": "time"}),

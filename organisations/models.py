@@ -77,6 +77,28 @@ class Organisation(models.Model):
     workdays = models.CharField(
         max_length=7, default="12345", help_text="ISO weekdays worked: 1 is Monday, 7 Sunday."
     )
+    # PostgreSQL text search configuration for what people wrote (names always use "simple").
+    search_language = models.CharField(
+        max_length=20,
+        choices=[
+            (c, c.title())
+            for c in (
+                "english",
+                "simple",
+                "danish",
+                "dutch",
+                "finnish",
+                "french",
+                "german",
+                "italian",
+                "norwegian",
+                "portuguese",
+                "spanish",
+                "swedish",
+            )
+        ],  # fmt: skip
+        default="english",
+    )
     reply_target_days = models.DecimalField(
         max_digits=4,
         decimal_places=1,

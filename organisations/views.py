@@ -8,6 +8,7 @@ from organisations.forms import BusinessHoursForm, HolidayForm
 from organisations.models import Holiday, Role
 from organisations.selectors import memberships_of_user
 from organisations.services import holiday_add
+from search.tasks import reindex_messages
 from threadline.http import OrgRequest
 
 
@@ -30,7 +31,10 @@ def organisation_settings(request: OrgRequest) -> HttpResponse:
     holiday = HolidayForm(request.POST or None, prefix="holiday")
     if request.method == "POST":
         if "hours-time_zone" in request.POST and hours.is_valid():
+            language_changed = "search_language" in hours.changed_data
             hours.save()
+            if language_changed:  # every message is indexed again in the new language
+                reindex_messages.delay_on_commit(org.pk)
             messages.success(request, "Business hours saved; they apply to turns from now on.")
             return redirect("organisation_settings", org_slug=org.slug)
         if "holiday-date" in request.POST and holiday.is_valid():

@@ -8,6 +8,7 @@ from conversations import views as conversations
 from followups import views as followups
 from mail import views as mail
 from organisations import views as organisations
+from search import views as search
 
 urlpatterns = [
     path("", conversations.org_home, name="org_home"),
@@ -52,6 +53,8 @@ urlpatterns = [
         name="conversation_reassign",
     ),
     path("team/", followups.team, name="team"),
+    path("search/", search.search_page, name="search"),
+    path("search/jump/", search.quick_jump, name="quick_jump"),
     path("settings/", organisations.organisation_settings, name="organisation_settings"),
     path(
         "settings/holidays/<int:holiday_id>/delete/",

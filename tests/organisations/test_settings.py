@@ -14,6 +14,7 @@ def test_an_admin_sets_business_hours(a):
             "hours-workday_ends": "18:00",
             "hours-workdays": ["1", "2", "3", "4"],
             "hours-reply_target_days": "0.5",
+            "hours-search_language": "english",
         },  # fmt: skip
     )
     assert response.status_code == 302
