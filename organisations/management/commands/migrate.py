@@ -12,11 +12,16 @@ class Command(DjangoMigrate):
         " foreign keys and the app role's grants."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # As the owner from the start: the system checks before `handle` already connect
+        # (generated columns ask the server's version), when the app role may not exist yet.
         with database.owner_connection():
-            database.ensure_app_role()
-            super().handle(*args, **options)
-            if not options.get("plan") and not options.get("check_unapplied"):
-                rls.apply_row_level_security()
-                rls.apply_same_org_constraints()
-                database.grant_app_role()
+            return super().execute(*args, **options)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        database.ensure_app_role()
+        super().handle(*args, **options)
+        if not options.get("plan") and not options.get("check_unapplied"):
+            rls.apply_row_level_security()
+            rls.apply_same_org_constraints()
+            database.grant_app_role()
