@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -197,7 +196,8 @@ class Message(TenantModel):
                 name="message_conversation_ord",
             ),
             models.Index("organisation", "sender_contact", name="message_sender_contact"),
-            GinIndex(fields=["search_vector"], name="message_search"),
+            # The search index, (organisation, search_vector), is made by migration 0008:
+            # it needs btree_gin where the server has it.
         ]  # fmt: skip
         ordering: ClassVar = ["occurred_at", "id"]
 
