@@ -187,12 +187,19 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
     conversation_states_refresh(org=org, conversation_ids=clocks)
     _settle_followups(org, list(clocks))
     commitments_suggest(org=org, messages=messages)
+    _refresh_health(org, {message.account_id for message in messages})
 
 
 def _settle_followups(org: Organisation, conversation_ids: list[int]) -> None:
     from followups.scan import followups_settle  # follow-ups build on conversations
 
     followups_settle(org=org, conversation_ids=conversation_ids)
+
+
+def _refresh_health(org: Organisation, account_ids: set[int]) -> None:
+    from health.services import health_refresh_after_messages  # health builds on conversations
+
+    health_refresh_after_messages(org=org, account_ids=account_ids)
 
 
 def commitment_add(

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "conversations",
     "mail",
     "followups",
+    "health",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

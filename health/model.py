@@ -1,0 +1,768 @@
+"""Relationship health from the conversation record alone (the model in HEALTH.md).
+
+Two pure layers, no database:
+
+1. `measure(history, now=..., settings=..., calendar=...)` turns an account's record (its
+   messages, people and promises as plain values) into *inputs*: for each component the
+   numbers behind it (counts, decayed counts, days), all JSON-able.
+2. `evaluate(inputs, settings)` turns inputs into the seven components in [0, 1], each with
+   its explanation sentence written from the same numbers, the caps that apply and why, the
+   flags, the 0-100 score and its band (or "not enough conversation to judge").
+
+The snapshot stores the inputs, so any score can be recomputed from what is stored and every
+sentence can be traced to the messages behind it.
+
+Choices beyond HEALTH.md (also in docs/decisions.md):
+- Mutuality is one-sided on purpose: `bal = min(1, 2*I/(O+I))` and `ib = min(1, 2*init)`. A
+  customer who writes more than we do, or starts most conversations, is not a warning sign;
+  with the symmetric form a customer reply could lower mutuality, which nobody would trust.
+- "Months" are 30-day periods counted back from now and "days" are whole days before now, so
+  a score does not jump at calendar boundaries and shifting all times changes nothing.
+- A turn's time is its first message's. Internal notes are no turn; a logged call or meeting
+  is one turn from each side and a two-way exchange by itself.
+- Out-of-office replies pause the quiet clocks (recency, continuity) until their next human
+  turn, for at most 21 days, and latencies across one are not counted against them.
+- The monologue cap counts our *messages* (3+ in 60 days with no customer turn): unanswered
+  nudges in one thread are one turn but still a monologue.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Any, Protocol
+
+DAY = datetime.timedelta(days=1)
+COMPONENTS = (
+    "mutuality",
+    "interactivity",
+    "continuity",
+    "breadth",
+    "responsiveness",
+    "commitments",
+    "recency",
+)
+LABELS = {
+    "mutuality": "Mutuality",
+    "interactivity": "Interactivity",
+    "continuity": "Continuity",
+    "breadth": "Breadth",
+    "responsiveness": "Responsiveness",
+    "commitments": "Commitments kept",
+    "recency": "Recency",
+}
+DEFAULT_WEIGHTS = {
+    "mutuality": 0.15,
+    "interactivity": 0.10,
+    "continuity": 0.15,
+    "breadth": 0.15,
+    "responsiveness": 0.15,
+    "commitments": 0.20,
+    "recency": 0.10,
+}
+ROLE_WEIGHTS = {"decision_maker": 3.0, "influencer": 2.0, "champion": 2.0}
+KEY_ROLES = frozenset(ROLE_WEIGHTS)
+ROLE_NAMES = {"decision_maker": "decision maker", "influencer": "influencer", "champion": "champion"}
+OUT_OF_OFFICE_MAX_DAYS = 21.0
+
+HEALTHY, ATTENTION, AT_RISK, NOT_ENOUGH = "healthy", "attention", "at_risk", "not_enough"
+BAND_LABELS = {
+    HEALTHY: "Healthy",
+    ATTENTION: "Needs attention",
+    AT_RISK: "At risk",
+    NOT_ENOUGH: "Not enough conversation to judge",
+}
+FLAG_LABELS = {
+    "monologue": "Monologue",
+    "single_threaded": "Single-threaded",
+    "key_person_silent": "Key person silent",
+    "person_left": "Person left",
+    "promise_overdue": "Promise overdue",
+    "gone_quiet": "Gone quiet",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything tunable, with the documented defaults (health.models.HealthSettings)."""
+
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    half_life_days: float = 45.0
+    reply_target_days: float = 1.0  # business days (the organisation's reply target)
+    waiting_cap_days: float = 3.0  # business days a customer may wait before the cap
+    overdue_cap_days: float = 7.0  # days a promise of ours may be overdue before the cap
+    min_exchanges: int = 4  # two-way exchanges in 180 days before we judge at all
+    healthy_from: int = 70
+    attention_from: int = 50
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "weights": self.weights,
+            "half_life_days": self.half_life_days,
+            "reply_target_days": self.reply_target_days,
+            "waiting_cap_days": self.waiting_cap_days,
+            "overdue_cap_days": self.overdue_cap_days,
+            "min_exchanges": self.min_exchanges,
+            "healthy_from": self.healthy_from,
+            "attention_from": self.attention_from,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        return cls(**data)
+
+
+class Calendar(Protocol):
+    def between(self, start: datetime.datetime, end: datetime.datetime) -> float: ...
+
+
+class CalendarDays:
+    """Every hour counts: for tests and organisations without business hours."""
+
+    def between(self, start: datetime.datetime, end: datetime.datetime) -> float:
+        return max(0.0, (end - start) / DAY)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One message of an account: what measure() needs and nothing else."""
+
+    id: int
+    conversation_id: int
+    at: datetime.datetime
+    direction: str  # inbound, outbound or internal
+    kind: str = "email"  # email, call, meeting, note
+    contact_ids: tuple[int, ...] = ()  # the sender (inbound) or who took part (call, meeting)
+    automated: bool = False
+    out_of_office: bool = False
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    influence: str = "none"
+    left_at: datetime.datetime | None = None  # when they left the company (left_company_on)
+
+
+@dataclass(frozen=True)
+class Promise:
+    id: int
+    conversation_id: int
+    owed_by: str  # us or them
+    text: str
+    due_at: datetime.datetime | None
+    state: str = "open"  # open, kept (others are no promise for health)
+    kept_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None = None
+
+
+@dataclass
+class History:
+    events: Sequence[Event]
+    people: Sequence[Person] = ()
+    promises: Sequence[Promise] = ()
+    # Conversations whose last customer turn a member or the record says is waiting on us now
+    # (Conversation.state). For a day in the past, an in-turn answered later was waiting then.
+    awaiting_us: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Turn:
+    conversation_id: int
+    side: str  # in, out or both (a call or meeting)
+    at: datetime.datetime
+    message_id: int
+    contact_ids: frozenset[int]
+
+
+def _days(now: datetime.datetime, at: datetime.datetime) -> float:
+    return (now - at) / DAY
+
+
+def _turns(events: Iterable[Event]) -> dict[int, list[_Turn]]:
+    """Human turns per conversation: consecutive messages of one side collapse into one."""
+    by_conversation: dict[int, list[Event]] = {}
+    for event in events:
+        if event.automated or event.direction == "internal" or event.kind == "note":
+            continue
+        by_conversation.setdefault(event.conversation_id, []).append(event)
+    turns: dict[int, list[_Turn]] = {}
+    for conversation_id, items in by_conversation.items():
+        items.sort(key=lambda e: (e.at, e.id))
+        out: list[_Turn] = []
+        for e in items:
+            side = (
+                "both"
+                if e.kind in {"call", "meeting"}
+                else ("in" if e.direction == "inbound" else "out")
+            )
+            if out and side != "both" and out[-1].side == side:
+                last = out[-1]
+                out[-1] = _Turn(
+                    conversation_id, side, last.at, last.message_id,
+                    last.contact_ids | frozenset(e.contact_ids),
+                )  # fmt: skip
+            else:
+                out.append(_Turn(conversation_id, side, e.at, e.id, frozenset(e.contact_ids)))
+        turns[conversation_id] = out
+    return turns
+
+
+def _median(values: list[float]) -> float | None:
+    return float(median(values)) if values else None
+
+
+def usual_gap(gaps: list[float]) -> float | None:
+    """The gap a day picked at random falls into (the length-weighted median of the gaps).
+
+    A plain median of a quarterly account's gaps is a couple of days (the busy days inside each
+    quarter); the silence a relationship usually sits in is the long one.
+    """
+    if not gaps:
+        return None
+    ordered = sorted(gaps)
+    half, running = sum(ordered) / 2, 0.0
+    for gap in ordered:
+        running += gap
+        if running >= half:
+            return gap
+    return ordered[-1]
+
+
+def _pauses(events: Sequence[Event], now: datetime.datetime) -> list[tuple[float, float]]:
+    """Out-of-office periods as (days ago start, days ago end), end < start."""
+    human_in = sorted(
+        e.at for e in events if not e.automated and e.direction == "inbound" and e.at <= now
+    )
+    periods = []
+    for e in events:
+        if e.out_of_office and e.at <= now:
+            end = min(e.at + OUT_OF_OFFICE_MAX_DAYS * DAY, now)
+            for at in human_in:
+                if at > e.at:
+                    end = min(end, at)
+                    break
+            periods.append((_days(now, e.at), _days(now, end)))
+    return periods
+
+
+def _paused_within(periods: list[tuple[float, float]], since_days: float) -> float:
+    """Days of out-of-office pause inside the last `since_days` days (overlaps counted once)."""
+    spans = sorted(
+        (max(end, 0.0), min(start, since_days))
+        for start, end in periods
+        if min(start, since_days) > max(end, 0.0)
+    )
+    total, reach = 0.0, -math.inf
+    for lo, hi in spans:
+        lo = max(lo, reach)
+        if hi > lo:
+            total += hi - lo
+        reach = max(reach, hi)
+    return total
+
+
+def measure(
+    history: History,
+    *,
+    now: datetime.datetime,
+    settings: Settings | None = None,
+    calendar: Calendar | None = None,
+) -> dict[str, Any]:
+    """The numbers behind every component, as of `now` (only what had happened by then)."""
+    settings = settings or Settings()
+    calendar = calendar or CalendarDays()
+    half_life = settings.half_life_days
+
+    def w(at: datetime.datetime) -> float:
+        return 2.0 ** (-_days(now, at) / half_life)
+
+    all_turns = _turns(history.events)  # includes turns after `now`: did a reply come later?
+    turns = {
+        cid: [t for t in ts if t.at <= now and _days(now, t.at) <= 365]
+        for cid, ts in all_turns.items()
+    }
+    turns = {cid: ts for cid, ts in turns.items() if ts}
+    flat = [t for ts in turns.values() for t in ts]
+
+    # Two-way exchanges: a change of side inside a conversation, or a call or meeting.
+    exchanges: list[_Turn] = []
+    engaged_at: dict[int, datetime.datetime] = {}  # person -> their last two-way exchange
+    for ts in turns.values():
+        for i, t in enumerate(ts):
+            previous = ts[i - 1] if i else None
+            following = ts[i + 1] if i + 1 < len(ts) else None
+            if t.side == "both" or (previous and previous.side not in {t.side, "both"}):
+                exchanges.append(t)
+            two_way = t.side == "both" or any(
+                n is not None and n.side not in {t.side, "both"} for n in (previous, following)
+            )
+            if two_way and t.side in {"in", "both"}:
+                for person in t.contact_ids:
+                    engaged_at[person] = max(engaged_at.get(person, t.at), t.at)
+    exchanges.sort(key=lambda t: t.at)
+    last_exchange = exchanges[-1] if exchanges else None
+    pauses = _pauses(history.events, now)
+
+    exchange_days = sorted({math.floor(_days(now, t.at)) for t in exchanges}, reverse=True)
+    gaps = [float(a - b) for a, b in zip(exchange_days, exchange_days[1:], strict=False)]
+    usual = usual_gap(gaps)
+    since_exchange = None
+    paused = 0.0
+    if last_exchange is not None:
+        raw = _days(now, last_exchange.at)
+        paused = _paused_within(pauses, raw)
+        since_exchange = max(0.0, raw - paused)
+
+    # Mutuality: decayed turns of each side; who starts recent conversations.
+    ours = sum(w(t.at) for t in flat if t.side in {"out", "both"})
+    theirs = sum(w(t.at) for t in flat if t.side in {"in", "both"})
+    started = [
+        ts[0] for ts in all_turns.values() if ts[0].side != "both" and 0 <= _days(now, ts[0].at) <= 180
+    ]
+    mutuality = {
+        "ours_turns": sum(1 for t in flat if t.side in {"out", "both"}),
+        "theirs_turns": sum(1 for t in flat if t.side in {"in", "both"}),
+        "ours_decayed": ours,
+        "theirs_decayed": theirs,
+        "conversations": len(started),
+        "started_by_them": sum(1 for t in started if t.side == "in"),
+    }
+
+    # Interactivity: recent conversations with a turn from each side, recent ones weigh more.
+    recent = {cid: ts for cid, ts in turns.items() if _days(now, ts[-1].at) <= 180}
+    two_way_ids = [
+        cid
+        for cid, ts in recent.items()
+        if any(t.side == "both" for t in ts) or len({t.side for t in ts}) > 1
+    ]
+    interactivity = {
+        "conversations": len(recent),
+        "two_way": len(two_way_ids),
+        "decayed_total": sum(w(ts[-1].at) for ts in recent.values()),
+        "decayed_two_way": sum(w(recent[cid][-1].at) for cid in two_way_ids),
+    }
+
+    continuity = {
+        "active_months": len({int(_days(now, t.at) // 30) for t in exchanges if _days(now, t.at) < 360}),
+        "days_since_exchange": since_exchange,
+        "usual_gap_days": usual,
+        "paused_days": paused,
+    }
+
+    # Breadth: who at the account took part in a two-way exchange lately, at which level.
+    present = [
+        p for p in history.people if p.left_at is None or p.left_at > now
+    ]
+    present_ids = {p.id for p in present}
+    engaged_90 = {
+        pid for pid, at in engaged_at.items() if _days(now, at) <= 90 and pid in present_ids
+    }
+    influence = {p.id: p.influence for p in history.people}
+    key = [p for p in present if p.influence in KEY_ROLES]
+    turn_counts: dict[int, int] = {}
+    for t in flat:
+        if t.side in {"in", "both"} and _days(now, t.at) <= 90:
+            for person in t.contact_ids:
+                turn_counts[person] = turn_counts.get(person, 0) + 1
+    total_turns = sum(turn_counts.values())
+    silent_key = sorted(
+        (
+            (
+                None if p.id not in engaged_at else round(_days(now, engaged_at[p.id]), 1),
+                p.influence,
+                p.id,
+            )
+            for p in key
+            if p.id not in engaged_at or _days(now, engaged_at[p.id]) > 60
+        ),
+        key=lambda item: (item[0] is not None, -(item[0] or 0)),
+    )
+    breadth = {
+        "people": len(present),
+        "engaged": len(engaged_90),
+        "role_weight": sum(ROLE_WEIGHTS.get(influence.get(pid, "none"), 1.0) for pid in engaged_90),
+        "key_tagged": len(key),
+        "key_active": sum(1 for p in key if p.id in engaged_90),
+        "hhi": (
+            sum((n / total_turns) ** 2 for n in turn_counts.values()) if total_turns else 1.0
+        ),
+        "silent_key": [
+            {"days": days, "role": role, "contact_id": pid} for days, role, pid in silent_key
+        ],
+        "left_recently": sum(
+            1
+            for p in history.people
+            if p.left_at is not None and 0 <= _days(now, p.left_at) <= 90
+        ),
+    }
+
+    # Responsiveness: how soon we answer their turns; how their reply time moves.
+    target = settings.reply_target_days
+    answered = answered_w = total = total_w = 0.0
+    waiting: list[tuple[float, int]] = []
+    latencies_12m: list[float] = []
+    latencies_60d: list[float] = []
+    ooo_by_conversation: dict[int, list[datetime.datetime]] = {}
+    for e in history.events:
+        if e.out_of_office:
+            ooo_by_conversation.setdefault(e.conversation_id, []).append(e.at)
+    for cid, ts in all_turns.items():
+        for i, t in enumerate(ts):
+            if t.at > now:
+                break
+            following = ts[i + 1] if i + 1 < len(ts) else None
+            if t.side == "out" and following and following.side in {"in", "both"}:
+                if following.at <= now and _days(now, following.at) <= 365:
+                    crossed_ooo = any(
+                        t.at < at < following.at for at in ooo_by_conversation.get(cid, ())
+                    )
+                    if not crossed_ooo:
+                        latency = (following.at - t.at) / DAY
+                        latencies_12m.append(latency)
+                        if _days(now, following.at) <= 60:
+                            latencies_60d.append(latency)
+            if t.side != "in" or _days(now, t.at) > 180:
+                continue
+            if following is not None and following.at <= now:
+                ok = calendar.between(t.at, following.at) <= target
+            elif following is not None or cid in history.awaiting_us:
+                waited = calendar.between(t.at, now)
+                waiting.append((waited, cid))
+                if waited <= target:
+                    continue  # not late yet
+                ok = False
+            else:
+                continue  # settled without a reply ("thanks")
+            total += 1
+            total_w += w(t.at)
+            answered += ok
+            answered_w += w(t.at) if ok else 0.0
+    waiting.sort(reverse=True)
+    responsiveness = {
+        "customer_turns": int(total),
+        "answered_in_target": int(answered),
+        "decayed_total": total_w,
+        "decayed_answered": answered_w,
+        "reply_target_days": target,
+        "waiting": sum(1 for waited, _ in waiting if waited > target),
+        "oldest_waiting_days": round(waiting[0][0], 2) if waiting else None,
+        "oldest_waiting_conversation": waiting[0][1] if waiting else None,
+        "their_median_12m": _median(latencies_12m),
+        "their_median_60d": _median(latencies_60d),
+    }
+
+    # Commitments: our promises due in the last 180 days (and any kept early).
+    on_time = late = 0
+    overdue: list[tuple[float, Promise]] = []
+    theirs_total = theirs_kept = 0
+    for p in history.promises:
+        if p.due_at is None or p.state not in {"open", "kept"}:
+            continue
+        if p.created_at is not None and p.created_at > now:
+            continue
+        kept = p.state == "kept" and p.kept_at is not None and p.kept_at <= now
+        due_days = _days(now, p.due_at)
+        counted = 0 <= due_days <= 180 or (
+            kept and due_days < 0 and p.kept_at is not None and _days(now, p.kept_at) <= 180
+        )
+        if not counted:
+            continue
+        if p.owed_by == "them":
+            theirs_total += 1
+            theirs_kept += kept
+        elif kept and p.kept_at is not None:
+            if p.kept_at <= p.due_at:
+                on_time += 1
+            else:
+                late += 1
+        elif due_days > 0:
+            overdue.append((due_days, p))
+    overdue.sort(key=lambda item: -item[0])
+    commitments = {
+        "on_time": on_time,
+        "late": late,
+        "overdue": len(overdue),
+        "oldest_overdue_days": round(overdue[0][0], 2) if overdue else None,
+        "oldest_overdue_text": overdue[0][1].text if overdue else "",
+        "oldest_overdue_due": overdue[0][1].due_at.date().isoformat() if overdue else "",
+        "oldest_overdue_conversation": overdue[0][1].conversation_id if overdue else None,
+        "theirs_kept": theirs_kept,
+        "theirs_total": theirs_total,
+    }
+
+    recency = {
+        "days_since_exchange": since_exchange,
+        "usual_gap_days": usual,
+        "last_exchange_conversation": last_exchange.conversation_id if last_exchange else None,
+    }
+
+    recent_60 = [
+        e
+        for e in history.events
+        if not e.automated and e.direction != "internal" and e.kind != "note"
+        and e.at <= now and _days(now, e.at) <= 60
+    ]  # fmt: skip
+    gate = {
+        "exchanges_180": sum(1 for t in exchanges if _days(now, t.at) <= 180),
+        "ours_messages_60": sum(1 for e in recent_60 if e.direction == "outbound"),
+        "theirs_turns_60": sum(
+            1 for e in recent_60 if e.direction == "inbound" or e.kind in {"call", "meeting"}
+        ),
+    }
+    return {
+        "mutuality": mutuality,
+        "interactivity": interactivity,
+        "continuity": continuity,
+        "breadth": breadth,
+        "responsiveness": responsiveness,
+        "commitments": commitments,
+        "recency": recency,
+        "gate": gate,
+    }
+
+
+# --- Layer 2: inputs -> components, sentences, caps, flags, score ------------------------
+
+
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, value))
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _ago(days: float | None) -> str:
+    if days is None:
+        return "never"
+    whole = round(days)
+    return "today" if whole == 0 else f"{_n(whole, 'day')} ago"
+
+
+def mutuality(i: dict[str, Any]) -> tuple[float, str]:
+    o, t = i["ours_decayed"], i["theirs_decayed"]
+    balance = min(1.0, 2 * t / (o + t)) if o + t > 0 else 0.0
+    conversations = i["conversations"]
+    initiative = min(1.0, 2 * i["started_by_them"] / conversations) if conversations else 1.0
+    sentence = (
+        f"We sent {_n(i['ours_turns'], 'turn')}, they sent {i['theirs_turns']} in 12 months; "
+        f"they started {i['started_by_them']} of {_n(conversations, 'conversation')} "
+        "in 6 months."
+    )
+    return _clamp(0.7 * balance + 0.3 * initiative), sentence
+
+
+def interactivity(i: dict[str, Any]) -> tuple[float, str]:
+    value = i["decayed_two_way"] / i["decayed_total"] if i["decayed_total"] > 0 else 0.0
+    verb = "was" if i["two_way"] == 1 else "were"
+    sentence = f"{i['two_way']} of {_n(i['conversations'], 'recent conversation')} {verb} two-way."
+    return _clamp(value), sentence
+
+
+def continuity(i: dict[str, Any]) -> tuple[float, str]:
+    active = i["active_months"] / 12
+    gap, usual = i["days_since_exchange"], i["usual_gap_days"]
+    if gap is None:
+        quiet = 0.0
+    else:
+        m = max(usual or 14.0, 1.0)
+        quiet = 1.0 if gap <= 2 * m else 2.0 ** (-(gap - 2 * m) / m)
+    sentence = f"Contact in {i['active_months']} of the last 12 months"
+    if gap is None:
+        sentence += "; no two-way exchange yet."
+    else:
+        sentence += f"; {round(gap)} days since the last exchange"
+        sentence += f" vs the usual {round(usual)}." if usual is not None else "."
+        if i["paused_days"] >= 1:
+            sentence = sentence[:-1] + f" (not counting {round(i['paused_days'])} days out of office)."
+    return _clamp(0.6 * active + 0.4 * quiet), sentence
+
+
+def breadth(i: dict[str, Any]) -> tuple[float, str]:
+    people = 1 - math.exp(-i["role_weight"] / 4)
+    coverage = i["key_active"] / i["key_tagged"] if i["key_tagged"] else 0.5
+    value = 0.5 * people + 0.3 * coverage + 0.2 * (1 - i["hhi"])
+    engaged, total = i["engaged"], i["people"]
+    if engaged == 0:
+        sentence = f"None of {_n(total, 'person', 'people')} engaged in 90 days"
+    else:
+        sentence = (
+            f"{'Only ' if engaged == 1 and total > 1 else ''}{engaged} of "
+            f"{_n(total, 'person', 'people')} engaged in 90 days"
+        )
+    if i["silent_key"]:
+        first = i["silent_key"][0]
+        role = ROLE_NAMES.get(first["role"], first["role"])
+        sentence += (
+            f"; the {role} never in a two-way exchange"
+            if first["days"] is None
+            else f"; the {role} silent for {round(first['days'])} days"
+        )
+    return _clamp(value), sentence + "."
+
+
+def responsiveness(i: dict[str, Any]) -> tuple[float, str]:
+    ours = i["decayed_answered"] / i["decayed_total"] if i["decayed_total"] > 0 else 1.0
+    m12, m60 = i["their_median_12m"], i["their_median_60d"]
+    theirs = _clamp(m12 / m60) if m12 is not None and m60 else 1.0
+    target = i["reply_target_days"]
+    within = "a business day" if target == 1 else f"{target:g} business days"
+    sentence = (
+        f"We answered {i['answered_in_target']} of {_n(i['customer_turns'], 'customer turn')}"
+        f" within {within}"
+    )
+    if i["waiting"]:
+        sentence += (
+            f"; {i['waiting']} still waiting, oldest {i['oldest_waiting_days']:.0f} business days"
+        )
+    if m12 is not None and m60:
+        sentence += f"; they reply in {m60:.1f} days lately vs {m12:.1f} over the year"
+    return _clamp(0.7 * ours + 0.3 * theirs), sentence + "."
+
+
+def commitments(i: dict[str, Any]) -> tuple[float, str]:
+    on_time, late, overdue = i["on_time"], i["late"], i["overdue"]
+    value = (on_time + 0.5 * late + 3) / (on_time + late + overdue + 4)
+    sentence = f"{on_time} kept on time, {late} late, {overdue} overdue"
+    if overdue:
+        due = datetime.date.fromisoformat(i["oldest_overdue_due"])
+        sentence += f": '{i['oldest_overdue_text']}', due {due:%a %d %b}"
+    if i["theirs_total"]:
+        sentence += f". They kept {i['theirs_kept']} of {_n(i['theirs_total'], 'promise')}"
+    return _clamp(value), sentence + "."
+
+
+def recency(i: dict[str, Any]) -> tuple[float, str]:
+    days = i["days_since_exchange"]
+    if days is None:
+        return 0.0, "No two-way exchange in the last year."
+    scale = max(14.0, i["usual_gap_days"] or 0.0)
+    return _clamp(2.0 ** (-days / scale)), f"Last two-way exchange {_ago(days)}."
+
+
+FUNCTIONS = {
+    "mutuality": mutuality,
+    "interactivity": interactivity,
+    "continuity": continuity,
+    "breadth": breadth,
+    "responsiveness": responsiveness,
+    "commitments": commitments,
+    "recency": recency,
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    key: str
+    value: float
+    weight: float
+    sentence: str
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.key]
+
+    @property
+    def percent(self) -> int:
+        return round(self.value * 100)
+
+
+@dataclass(frozen=True)
+class Cap:
+    limit: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Health:
+    score: int | None  # None: not enough conversation to judge
+    band: str
+    components: list[Component]
+    caps: list[Cap]
+    flags: list[str]
+    uncapped: int
+
+    @property
+    def band_label(self) -> str:
+        return BAND_LABELS[self.band]
+
+    def component(self, key: str) -> Component:
+        return next(c for c in self.components if c.key == key)
+
+
+def band_of(score: int | None, settings: Settings) -> str:
+    if score is None:
+        return NOT_ENOUGH
+    if score >= settings.healthy_from:
+        return HEALTHY
+    return ATTENTION if score >= settings.attention_from else AT_RISK
+
+
+def evaluate(inputs: dict[str, Any], settings: Settings | None = None) -> Health:
+    """Components, caps, flags, score and band from measured inputs alone."""
+    settings = settings or Settings()
+    total_weight = sum(settings.weights.get(key, 0.0) for key in COMPONENTS) or 1.0
+    components = []
+    for key in COMPONENTS:
+        value, sentence = FUNCTIONS[key](inputs[key])
+        components.append(
+            Component(key, value, settings.weights.get(key, 0.0) / total_weight, sentence)
+        )
+    uncapped = round(100 * sum(c.weight * c.value for c in components))
+
+    caps = []
+    c, r, g = inputs["commitments"], inputs["responsiveness"], inputs["gate"]
+    if c["oldest_overdue_days"] is not None and c["oldest_overdue_days"] > settings.overdue_cap_days:
+        caps.append(
+            Cap(69, f"Our promise '{c['oldest_overdue_text']}' is "
+                    f"{round(c['oldest_overdue_days'])} days overdue.")
+        )  # fmt: skip
+    if r["oldest_waiting_days"] is not None and r["oldest_waiting_days"] > settings.waiting_cap_days:
+        caps.append(
+            Cap(69, f"A customer has waited {r['oldest_waiting_days']:.0f} business days for us.")
+        )
+    monologue = g["theirs_turns_60"] == 0 and g["ours_messages_60"] >= 3
+    if monologue:
+        caps.append(
+            Cap(49, f"A monologue: we sent {g['ours_messages_60']} messages in 60 days "
+                    "and they sent none.")
+        )  # fmt: skip
+
+    b, rec = inputs["breadth"], inputs["recency"]
+    flags = []
+    if monologue:
+        flags.append("monologue")
+    if b["engaged"] == 1 and b["people"] > 1:
+        flags.append("single_threaded")
+    if b["silent_key"]:
+        flags.append("key_person_silent")
+    if b["left_recently"]:
+        flags.append("person_left")
+    if c["overdue"]:
+        flags.append("promise_overdue")
+    days = rec["days_since_exchange"]
+    if days is None or days > max(14.0, 3 * (rec["usual_gap_days"] or 0.0)):
+        flags.append("gone_quiet")
+
+    if g["exchanges_180"] < settings.min_exchanges:
+        return Health(None, NOT_ENOUGH, components, caps, flags, uncapped)
+    score = min([uncapped, *(cap.limit for cap in caps)])
+    return Health(score, band_of(score, settings), components, caps, flags, uncapped)
+
+
+def what_changed(
+    now: dict[str, float], before: dict[str, float], weights: dict[str, float], top: int = 3
+) -> list[tuple[str, float]]:
+    """The components whose weighted change moved the score most: (key, points), biggest first."""
+    total = sum(weights.get(k, 0.0) for k in COMPONENTS) or 1.0
+    deltas = [
+        (k, 100 * weights.get(k, 0.0) / total * (now[k] - before[k]))
+        for k in COMPONENTS
+        if k in now and k in before
+    ]
+    deltas = [d for d in deltas if abs(d[1]) >= 0.5]
+    return sorted(deltas, key=lambda d: -abs(d[1]))[:top]
