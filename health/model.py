@@ -65,7 +65,11 @@ DEFAULT_WEIGHTS = {
 }
 ROLE_WEIGHTS = {"decision_maker": 3.0, "influencer": 2.0, "champion": 2.0}
 KEY_ROLES = frozenset(ROLE_WEIGHTS)
-ROLE_NAMES = {"decision_maker": "decision maker", "influencer": "influencer", "champion": "champion"}
+ROLE_NAMES = {
+    "decision_maker": "decision maker",
+    "influencer": "influencer",
+    "champion": "champion",
+}
 OUT_OF_OFFICE_MAX_DAYS = 21.0
 
 HEALTHY, ATTENTION, AT_RISK, NOT_ENOUGH = "healthy", "attention", "at_risk", "not_enough"
@@ -157,6 +161,7 @@ class Promise:
     state: str = "open"  # open, kept (others are no promise for health)
     kept_at: datetime.datetime | None = None
     created_at: datetime.datetime | None = None
+    due_on: datetime.date | None = None  # the day as the member entered it (for sentences)
 
 
 @dataclass
@@ -321,7 +326,9 @@ def measure(
     ours = sum(w(t.at) for t in flat if t.side in {"out", "both"})
     theirs = sum(w(t.at) for t in flat if t.side in {"in", "both"})
     started = [
-        ts[0] for ts in all_turns.values() if ts[0].side != "both" and 0 <= _days(now, ts[0].at) <= 180
+        ts[0]
+        for ts in all_turns.values()
+        if ts[0].side != "both" and 0 <= _days(now, ts[0].at) <= 180
     ]
     mutuality = {
         "ours_turns": sum(1 for t in flat if t.side in {"out", "both"}),
@@ -347,16 +354,16 @@ def measure(
     }
 
     continuity = {
-        "active_months": len({int(_days(now, t.at) // 30) for t in exchanges if _days(now, t.at) < 360}),
+        "active_months": len(
+            {int(_days(now, t.at) // 30) for t in exchanges if _days(now, t.at) < 360}
+        ),
         "days_since_exchange": since_exchange,
         "usual_gap_days": usual,
         "paused_days": paused,
     }
 
     # Breadth: who at the account took part in a two-way exchange lately, at which level.
-    present = [
-        p for p in history.people if p.left_at is None or p.left_at > now
-    ]
+    present = [p for p in history.people if p.left_at is None or p.left_at > now]
     present_ids = {p.id for p in present}
     engaged_90 = {
         pid for pid, at in engaged_at.items() if _days(now, at) <= 90 and pid in present_ids
@@ -387,16 +394,12 @@ def measure(
         "role_weight": sum(ROLE_WEIGHTS.get(influence.get(pid, "none"), 1.0) for pid in engaged_90),
         "key_tagged": len(key),
         "key_active": sum(1 for p in key if p.id in engaged_90),
-        "hhi": (
-            sum((n / total_turns) ** 2 for n in turn_counts.values()) if total_turns else 1.0
-        ),
+        "hhi": (sum((n / total_turns) ** 2 for n in turn_counts.values()) if total_turns else 1.0),
         "silent_key": [
             {"days": days, "role": role, "contact_id": pid} for days, role, pid in silent_key
         ],
         "left_recently": sum(
-            1
-            for p in history.people
-            if p.left_at is not None and 0 <= _days(now, p.left_at) <= 90
+            1 for p in history.people if p.left_at is not None and 0 <= _days(now, p.left_at) <= 90
         ),
     }
 
@@ -415,16 +418,21 @@ def measure(
             if t.at > now:
                 break
             following = ts[i + 1] if i + 1 < len(ts) else None
-            if t.side == "out" and following and following.side in {"in", "both"}:
-                if following.at <= now and _days(now, following.at) <= 365:
-                    crossed_ooo = any(
-                        t.at < at < following.at for at in ooo_by_conversation.get(cid, ())
-                    )
-                    if not crossed_ooo:
-                        latency = (following.at - t.at) / DAY
-                        latencies_12m.append(latency)
-                        if _days(now, following.at) <= 60:
-                            latencies_60d.append(latency)
+            if (
+                t.side == "out"
+                and following
+                and following.side in {"in", "both"}
+                and following.at <= now
+                and _days(now, following.at) <= 365
+            ):
+                crossed_ooo = any(
+                    t.at < at < following.at for at in ooo_by_conversation.get(cid, ())
+                )
+                if not crossed_ooo:
+                    latency = (following.at - t.at) / DAY
+                    latencies_12m.append(latency)
+                    if _days(now, following.at) <= 60:
+                        latencies_60d.append(latency)
             if t.side != "in" or _days(now, t.at) > 180:
                 continue
             if following is not None and following.at <= now:
@@ -488,7 +496,7 @@ def measure(
         "overdue": len(overdue),
         "oldest_overdue_days": round(overdue[0][0], 2) if overdue else None,
         "oldest_overdue_text": overdue[0][1].text if overdue else "",
-        "oldest_overdue_due": overdue[0][1].due_at.date().isoformat() if overdue else "",
+        "oldest_overdue_due": _due_day(overdue[0][1]) if overdue else "",
         "oldest_overdue_conversation": overdue[0][1].conversation_id if overdue else None,
         "theirs_kept": theirs_kept,
         "theirs_total": theirs_total,
@@ -523,6 +531,11 @@ def measure(
         "recency": recency,
         "gate": gate,
     }
+
+
+def _due_day(promise: Promise) -> str:
+    day = promise.due_on or (promise.due_at.date() if promise.due_at else None)
+    return day.isoformat() if day else ""
 
 
 # --- Layer 2: inputs -> components, sentences, caps, flags, score ------------------------
@@ -578,7 +591,9 @@ def continuity(i: dict[str, Any]) -> tuple[float, str]:
         sentence += f"; {round(gap)} days since the last exchange"
         sentence += f" vs the usual {round(usual)}." if usual is not None else "."
         if i["paused_days"] >= 1:
-            sentence = sentence[:-1] + f" (not counting {round(i['paused_days'])} days out of office)."
+            sentence = (
+                sentence[:-1] + f" (not counting {round(i['paused_days'])} days out of office)."
+            )
     return _clamp(0.6 * active + 0.4 * quiet), sentence
 
 
@@ -716,12 +731,18 @@ def evaluate(inputs: dict[str, Any], settings: Settings | None = None) -> Health
 
     caps = []
     c, r, g = inputs["commitments"], inputs["responsiveness"], inputs["gate"]
-    if c["oldest_overdue_days"] is not None and c["oldest_overdue_days"] > settings.overdue_cap_days:
+    if (
+        c["oldest_overdue_days"] is not None
+        and c["oldest_overdue_days"] > settings.overdue_cap_days
+    ):
         caps.append(
             Cap(69, f"Our promise '{c['oldest_overdue_text']}' is "
                     f"{round(c['oldest_overdue_days'])} days overdue.")
         )  # fmt: skip
-    if r["oldest_waiting_days"] is not None and r["oldest_waiting_days"] > settings.waiting_cap_days:
+    if (
+        r["oldest_waiting_days"] is not None
+        and r["oldest_waiting_days"] > settings.waiting_cap_days
+    ):
         caps.append(
             Cap(69, f"A customer has waited {r['oldest_waiting_days']:.0f} business days for us.")
         )

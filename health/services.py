@@ -77,9 +77,18 @@ def _histories(
             """,
             [org.pk, account_ids, since],
         )
-        for account_id, pk, cid, at, direction, kind, sender, automated, ooo, attendees in (
-            cursor.fetchall()
-        ):
+        for (
+            account_id,
+            pk,
+            cid,
+            at,
+            direction,
+            kind,
+            sender,
+            automated,
+            ooo,
+            attendees,
+        ) in cursor.fetchall():
             contacts = tuple(attendees) if attendees else ((sender,) if sender else ())
             events[account_id].append(
                 model.Event(pk, cid, at, direction, kind, contacts, automated, ooo)
@@ -99,7 +108,7 @@ def _histories(
         cursor.execute(
             """
             SELECT c.account_id, p.id, p.conversation_id, p.owed_by, p.text, p.due_at, p.state,
-                   p.kept_at, p.created_at
+                   p.kept_at, p.created_at, p.due_on
               FROM conversations_commitment p
               JOIN conversations_conversation c
                 ON c.organisation_id = p.organisation_id AND c.id = p.conversation_id
@@ -237,9 +246,7 @@ def account_health_now(*, org: Organisation, account: Account) -> Computed:
     settings = health_settings_for(org)
     calendar = BusinessCalendar.for_org(org)
     now = timezone.now()
-    return next(
-        _compute(org, [account.pk], [(calendar.local_date(now), now)], settings, calendar)
-    )
+    return next(_compute(org, [account.pk], [(calendar.local_date(now), now)], settings, calendar))
 
 
 def snapshot_health(snapshot: HealthSnapshot) -> model.Health:

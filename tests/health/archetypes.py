@@ -62,7 +62,12 @@ class Record:
         )  # fmt: skip
 
     def thread(
-        self, days_ago: float, contacts: list[int], *, turns: int = 4, they_start: bool = True,
+        self,
+        days_ago: float,
+        contacts: list[int],
+        *,
+        turns: int = 4,
+        they_start: bool = True,
         reply_hours: float = 3.0,
     ) -> int:
         """A conversation of alternating turns, `reply_hours` apart, starting `days_ago`."""
@@ -79,8 +84,13 @@ class Record:
         return cid
 
     def promise(
-        self, conversation: int, due_days_ago: float, *, kept_days_ago: float | None = None,
-        text: str = "Send the pricing", owed_by: str = "us",
+        self,
+        conversation: int,
+        due_days_ago: float,
+        *,
+        kept_days_ago: float | None = None,
+        text: str = "Send the pricing",
+        owed_by: str = "us",
     ) -> None:
         kept = None if kept_days_ago is None else self.now - kept_days_ago * DAY
         self.promises.append(

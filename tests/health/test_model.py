@@ -204,7 +204,9 @@ def test_shifting_all_times_changes_nothing(record: Record, days: float) -> None
 
 @PROPERTY
 @given(histories(), st.integers(1, 52))
-def test_shifting_by_whole_weeks_changes_nothing_in_business_time(record: Record, weeks: int) -> None:
+def test_shifting_by_whole_weeks_changes_nothing_in_business_time(
+    record: Record, weeks: int
+) -> None:
     shift = datetime.timedelta(weeks=weeks)
     moved = model.History([dataclasses.replace(e, at=e.at + shift) for e in record.events])
     _same(
