@@ -64,7 +64,7 @@ class HealthSnapshot(TenantModel):
     settings used, so the score and every sentence can be recomputed from the row alone.
     """
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_snapshots")
     day = models.DateField()
     score = models.PositiveSmallIntegerField(null=True, blank=True)  # None: not enough to judge
     band = models.CharField(max_length=10)

@@ -1,0 +1,169 @@
+"""Reading health: an account's latest snapshot with its trend, and whole lists at once."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Account
+from health import model
+from health.models import HealthSnapshot
+from health.services import snapshot_health
+from organisations.models import Organisation
+
+TREND_DAYS = 90
+CHANGE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    points: float
+    before: float
+    now: float
+    sentence: str
+    evidence_url: str
+
+    @property
+    def label(self) -> str:
+        return model.LABELS[self.key]
+
+    @property
+    def words(self) -> str:
+        direction = "rose" if self.points > 0 else "fell"
+        return (
+            f"{self.label} {direction} by {abs(self.points):.0f} points "
+            f"({self.before * 100:.0f}% → {self.now * 100:.0f}%)"
+        )
+
+
+@dataclass
+class AccountHealth:
+    snapshot: HealthSnapshot
+    health: model.Health
+    trend: list[int | None]  # one score per day, oldest first; None: not enough or no snapshot
+    before: HealthSnapshot | None  # the snapshot ~30 days earlier
+    changes: list[Change] = field(default_factory=list)
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def change(self) -> int | None:
+        if self.before is None or self.before.score is None or self.snapshot.score is None:
+            return None
+        return self.snapshot.score - self.before.score
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [model.FLAG_LABELS[f] for f in self.health.flags]
+
+
+def _trend(snapshots: list[HealthSnapshot], last_day: datetime.date) -> list[int | None]:
+    by_day = {s.day: s.score for s in snapshots}
+    first = last_day - datetime.timedelta(days=TREND_DAYS - 1)
+    return [by_day.get(first + datetime.timedelta(days=n)) for n in range(TREND_DAYS)]
+
+
+def _before(snapshots: list[HealthSnapshot], day: datetime.date) -> HealthSnapshot | None:
+    """The latest snapshot at least CHANGE_DAYS before `day`, or the oldest there is."""
+    cutoff = day - datetime.timedelta(days=CHANGE_DAYS)
+    earlier = [s for s in snapshots if s.day <= cutoff]
+    if earlier:
+        return earlier[-1]
+    older = [s for s in snapshots if s.day < day]
+    return older[0] if older else None
+
+
+def _evidence(org: Organisation, account: Account, inputs: dict) -> dict[str, str]:
+    """Where a manager sees the messages behind each component."""
+    history = reverse("account_detail", args=[org.slug, account.pk]) + "#timeline"
+
+    def conversation(pk: int | None) -> str:
+        return reverse("conversation_detail", args=[org.slug, pk]) if pk else history
+
+    silent = inputs["breadth"]["silent_key"]
+    return {
+        "mutuality": history,
+        "interactivity": history,
+        "continuity": conversation(inputs["recency"]["last_exchange_conversation"]),
+        "breadth": (
+            reverse("contact_detail", args=[org.slug, silent[0]["contact_id"]])
+            if silent
+            else history
+        ),
+        "responsiveness": conversation(inputs["responsiveness"]["oldest_waiting_conversation"]),
+        "commitments": conversation(inputs["commitments"]["oldest_overdue_conversation"]),
+        "recency": conversation(inputs["recency"]["last_exchange_conversation"]),
+    }
+
+
+def account_health(*, org: Organisation, account: Account) -> AccountHealth | None:
+    """The latest snapshot, its 90-day trend and what changed in 30 days: one query."""
+    since = timezone.localdate() - datetime.timedelta(days=TREND_DAYS + CHANGE_DAYS)
+    snapshots = list(
+        HealthSnapshot.objects.for_org(org).filter(account=account, day__gte=since).order_by("day")
+    )
+    if not snapshots:
+        return None
+    latest = snapshots[-1]
+    health = snapshot_health(latest)
+    before = _before(snapshots, latest.day)
+    evidence = _evidence(org, account, latest.inputs)
+    changes = []
+    if before is not None:
+        weights = latest.inputs["settings"]["weights"]
+        for key, points in model.what_changed(latest.components(), before.components(), weights):
+            changes.append(
+                Change(
+                    key, points, getattr(before, key), getattr(latest, key),
+                    health.component(key).sentence, evidence[key],
+                )
+            )  # fmt: skip
+    return AccountHealth(latest, health, _trend(snapshots, latest.day), before, changes, evidence)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a list row shows: score, band, trend and change vs 30 days ago."""
+
+    score: int | None
+    band: str
+    flags: list[str]
+    trend: list[int | None]
+    change: int | None
+
+    @property
+    def band_label(self) -> str:
+        return model.BAND_LABELS.get(self.band, self.band)
+
+
+def health_summaries(
+    *, org: Organisation, account_ids: Collection[int], today: datetime.date | None = None
+) -> dict[int, Summary]:
+    """Score, band and trend of these accounts, in one query (a list page's accounts)."""
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=TREND_DAYS - 1)
+    rows = (
+        HealthSnapshot.objects.for_org(org)
+        .filter(account_id__in=list(account_ids), day__gte=since, day__lte=today)
+        .order_by("account_id", "day")
+        .values_list("account_id", "day", "score", "band", "flags")
+    )
+    by_account: dict[int, list[tuple[datetime.date, int | None, str, list[str]]]] = {}
+    for account_id, day, score, band, flags in rows:
+        by_account.setdefault(account_id, []).append((day, score, band, flags))
+    out = {}
+    for account_id, days in by_account.items():
+        scores = {day: score for day, score, _, _ in days}
+        last_day, score, band, flags = days[-1]
+        first = last_day - datetime.timedelta(days=TREND_DAYS - 1)
+        trend = [scores.get(first + datetime.timedelta(days=n)) for n in range(TREND_DAYS)]
+        cutoff = last_day - datetime.timedelta(days=CHANGE_DAYS)
+        earlier = [s for d, s, _, _ in days if d <= cutoff]
+        before = earlier[-1] if earlier else None
+        change = score - before if score is not None and before is not None else None
+        out[account_id] = Summary(score, band, flags, trend, change)
+    return out
