@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -14,7 +13,7 @@ def sparkline(points: list[int | None], width: int = 120, height: int = 28) -> S
     """A line of scores 0-100, one point a day; days without a score break the line. The
     bands' thresholds are drawn faintly so a glance says which band it moved through."""
     if not points or all(p is None for p in points):
-        return format_html('<span class="muted sparkline-empty">no trend yet</span>')
+        return mark_safe('<span class="muted sparkline-empty">no trend yet</span>')
     step = width / max(1, len(points) - 1)
 
     def y(score: float) -> float:

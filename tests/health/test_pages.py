@@ -1,0 +1,55 @@
+"""What members and managers see of health on the account page and the accounts list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import time_machine
+
+from health.services import health_history_rebuild
+from tests.conftest import CLIENT_QUERIES
+from tests.health.archetypes import ARCHETYPES, NOW
+from tests.health.loading import load
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def traveller() -> Any:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def test_the_account_page_explains_the_score(a: Any, traveller: Any) -> None:
+    account = load(ARCHETYPES["monologue"].build(), org=a.org, owner=a.sales, name="Quiet Co")
+    health_history_rebuild(org=a.org, days=40, now=NOW)
+    html = a.client().get(f"/o/{a.org.slug}/accounts/{account.pk}/").content.decode()
+    assert '<strong class="score">49</strong>' in html and "At risk" in html
+    assert "Capped at 49: A monologue: we sent 5 messages in 60 days and they sent none." in html
+    assert "We answered 8 of 8 customer turns within a business day." in html
+    assert '<svg class="sparkline"' in html
+    assert "What changed in 30 days" in html
+    assert "Breadth fell by" in html or "Recency fell by" in html
+
+
+def test_an_account_with_too_little_conversation_shows_no_number(a: Any, traveller: Any) -> None:
+    account = load(ARCHETYPES["too little conversation"].build(), org=a.org, owner=a.sales, name="New Co")
+    health_history_rebuild(org=a.org, days=1, now=NOW)
+    html = a.client().get(f"/o/{a.org.slug}/accounts/{account.pk}/").content.decode()
+    assert "Not enough conversation to judge" in html
+    assert 'class="score"' not in html
+
+
+def test_the_accounts_list_shows_health_for_everyone_in_bounded_queries(
+    a: Any, traveller: Any, django_assert_max_num_queries: Any
+) -> None:
+    for name in ("healthy multi-threaded", "monologue", "broken promises"):
+        load(ARCHETYPES[name].build(), org=a.org, owner=a.sales, name=name.title())
+    health_history_rebuild(org=a.org, days=10, now=NOW)
+    client = a.client()
+    client.get(f"/o/{a.org.slug}/accounts/")
+    with django_assert_max_num_queries(13 + CLIENT_QUERIES):
+        html = client.get(f"/o/{a.org.slug}/accounts/").content.decode()
+    assert "Healthy" in html and "At risk" in html and "Needs attention" in html
+    assert html.count('<svg class="sparkline"') == 3
