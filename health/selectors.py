@@ -6,6 +6,9 @@ import datetime
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
@@ -167,3 +170,94 @@ def health_summaries(
         change = score - before if score is not None and before is not None else None
         out[account_id] = Summary(score, band, flags, trend, change)
     return out
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    owner_id: int | None = None
+    band: str = ""
+    flag: str = ""
+
+
+def latest_day(*, org: Organisation) -> datetime.date | None:
+    return (
+        HealthSnapshot.objects.for_org(org).order_by("-day").values_list("day", flat=True).first()
+    )
+
+
+def dashboard_rows(
+    *, org: Organisation, day: datetime.date, filters: DashboardFilters
+) -> QuerySet[HealthSnapshot]:
+    """Every account's snapshot of `day` with the change vs 30 days earlier, largest drop
+    first (accounts that fell matter more than accounts that were always low)."""
+    earlier = (
+        HealthSnapshot.objects.for_org(org)
+        .filter(
+            account_id=OuterRef("account_id"), day__lte=day - datetime.timedelta(days=CHANGE_DAYS)
+        )
+        .order_by("-day")
+        .values("score")[:1]
+    )
+    rows = HealthSnapshot.objects.for_org(org).filter(day=day)
+    if filters.owner_id:
+        rows = rows.filter(account__owner_id=filters.owner_id)
+    if filters.band:
+        rows = rows.filter(band=filters.band)
+    if filters.flag:
+        rows = rows.filter(flags__contains=[filters.flag])
+    return (
+        rows.select_related("account", "account__owner")
+        .annotate(before=Subquery(earlier), change=F("score") - Subquery(earlier))
+        .order_by(
+            F("change").asc(nulls_last=True), F("score").asc(nulls_last=True), "account__name"
+        )
+    )
+
+
+@dataclass
+class OwnerSummary:
+    owner_id: int | None
+    name: str
+    bands: dict[str, int]
+    waiting: int
+    overdue: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.bands.values())
+
+
+def _json_int(component: str, name: str) -> Cast:
+    return Cast(KeyTextTransform(name, f"inputs__{component}"), IntegerField())
+
+
+def owner_summaries(*, org: Organisation, day: datetime.date) -> list[OwnerSummary]:
+    """Per owner: accounts per band, customers waiting, promises overdue. One query; no ranking
+    (owners are listed by name, never by score)."""
+    rows = (
+        HealthSnapshot.objects.for_org(org)
+        .filter(day=day)
+        .values("account__owner_id", "account__owner__full_name", "account__owner__email")
+        .annotate(
+            healthy=Count("pk", filter=Q(band=model.HEALTHY)),
+            attention=Count("pk", filter=Q(band=model.ATTENTION)),
+            at_risk=Count("pk", filter=Q(band=model.AT_RISK)),
+            not_enough=Count("pk", filter=Q(band=model.NOT_ENOUGH)),
+            waiting=Sum(
+                Cast(KeyTextTransform("waiting", "inputs__responsiveness"), IntegerField())
+            ),
+            overdue=Sum(Cast(KeyTextTransform("overdue", "inputs__commitments"), IntegerField())),
+        )
+    )
+    out = [
+        OwnerSummary(
+            row["account__owner_id"],
+            row["account__owner__full_name"] or row["account__owner__email"] or "Nobody",
+            {band: row[band] for band in (model.HEALTHY, model.ATTENTION, model.AT_RISK,
+                                          model.NOT_ENOUGH)},
+            row["waiting"] or 0,
+            row["overdue"] or 0,
+        )
+        for row in rows
+    ]  # fmt: skip
+    return sorted(out, key=lambda s: (s.owner_id is None, s.name.lower()))

@@ -7,67 +7,135 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_account_rhythm'),
-        ('organisations', '0002_business_hours'),
+        ("accounts", "0003_account_rhythm"),
+        ("organisations", "0002_business_hours"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HealthSettings',
+            name="HealthSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weight_mutuality', models.FloatField(default=0.15)),
-                ('weight_interactivity', models.FloatField(default=0.1)),
-                ('weight_continuity', models.FloatField(default=0.15)),
-                ('weight_breadth', models.FloatField(default=0.15)),
-                ('weight_responsiveness', models.FloatField(default=0.15)),
-                ('weight_commitments', models.FloatField(default=0.2)),
-                ('weight_recency', models.FloatField(default=0.1)),
-                ('half_life_days', models.FloatField(default=45.0, help_text='An event this many days ago counts half as much as one today.')),
-                ('waiting_cap_days', models.FloatField(default=3.0, help_text='Business days a customer may wait before health is capped at 69.')),
-                ('overdue_cap_days', models.FloatField(default=7.0, help_text='Days a promise of ours may be overdue before health is capped.')),
-                ('min_exchanges', models.PositiveSmallIntegerField(default=4, help_text='Two-way exchanges in 180 days needed to judge at all.')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('organisation', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("weight_mutuality", models.FloatField(default=0.15)),
+                ("weight_interactivity", models.FloatField(default=0.1)),
+                ("weight_continuity", models.FloatField(default=0.15)),
+                ("weight_breadth", models.FloatField(default=0.15)),
+                ("weight_responsiveness", models.FloatField(default=0.15)),
+                ("weight_commitments", models.FloatField(default=0.2)),
+                ("weight_recency", models.FloatField(default=0.1)),
+                (
+                    "half_life_days",
+                    models.FloatField(
+                        default=45.0,
+                        help_text="An event this many days ago counts half as much as one today.",
+                    ),
+                ),
+                (
+                    "waiting_cap_days",
+                    models.FloatField(
+                        default=3.0,
+                        help_text="Business days a customer may wait before health is capped at 69.",
+                    ),
+                ),
+                (
+                    "overdue_cap_days",
+                    models.FloatField(
+                        default=7.0,
+                        help_text="Days a promise of ours may be overdue before health is capped.",
+                    ),
+                ),
+                (
+                    "min_exchanges",
+                    models.PositiveSmallIntegerField(
+                        default=4, help_text="Two-way exchanges in 180 days needed to judge at all."
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('organisation',), name='health_settings_one_per_org')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation",), name="health_settings_one_per_org"
+                    )
+                ],
             },
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='HealthSnapshot',
+            name="HealthSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('score', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('band', models.CharField(max_length=10)),
-                ('mutuality', models.FloatField()),
-                ('interactivity', models.FloatField()),
-                ('continuity', models.FloatField()),
-                ('breadth', models.FloatField()),
-                ('responsiveness', models.FloatField()),
-                ('commitments', models.FloatField()),
-                ('recency', models.FloatField()),
-                ('flags', models.JSONField(default=list)),
-                ('caps', models.JSONField(default=list)),
-                ('inputs', models.JSONField()),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='health_snapshots', to='accounts.account')),
-                ('organisation', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("score", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("band", models.CharField(max_length=10)),
+                ("mutuality", models.FloatField()),
+                ("interactivity", models.FloatField()),
+                ("continuity", models.FloatField()),
+                ("breadth", models.FloatField()),
+                ("responsiveness", models.FloatField()),
+                ("commitments", models.FloatField()),
+                ("recency", models.FloatField()),
+                ("flags", models.JSONField(default=list)),
+                ("caps", models.JSONField(default=list)),
+                ("inputs", models.JSONField()),
+                ("computed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="health_snapshots",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['organisation', 'day', 'band'], name='health_snapshot_org_day')],
-                'constraints': [models.UniqueConstraint(fields=('organisation', 'account', 'day'), name='health_snapshot_one_per_day')],
+                "indexes": [
+                    models.Index(
+                        fields=["organisation", "day", "band"], name="health_snapshot_org_day"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organisation", "account", "day"),
+                        name="health_snapshot_one_per_day",
+                    )
+                ],
             },
             managers=[
-                ('all_orgs', django.db.models.manager.Manager()),
+                ("all_orgs", django.db.models.manager.Manager()),
             ],
         ),
     ]

@@ -19,17 +19,19 @@ def sparkline(points: list[int | None], width: int = 120, height: int = 28) -> S
     def y(score: float) -> float:
         return round(height - 1 - (height - 2) * score / 100, 1)
 
-    runs: list[list[str]] = [[]]
+    runs: list[list[tuple[float, float]]] = [[]]
     for n, score in enumerate(points):
         if score is None:
             if runs[-1]:
                 runs.append([])
             continue
-        runs[-1].append(f"{round(n * step, 1)},{y(score)}")
+        runs[-1].append((round(n * step, 1), y(score)))
     paths = "".join(
-        f'<polyline points="{" ".join(run)}" fill="none" stroke="currentColor" stroke-width="1.5"/>'
+        '<polyline points="{}" fill="none" stroke="currentColor" stroke-width="1.5"/>'.format(
+            " ".join(f"{x},{y}" for x, y in run)
+        )
         if len(run) > 1
-        else f'<circle cx="{run[0].split(",")[0]}" cy="{run[0].split(",")[1]}" r="1.5" fill="currentColor"/>'
+        else f'<circle cx="{run[0][0]}" cy="{run[0][1]}" r="1.5" fill="currentColor"/>'
         for run in runs
         if run
     )

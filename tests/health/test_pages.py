@@ -34,7 +34,9 @@ def test_the_account_page_explains_the_score(a: Any, traveller: Any) -> None:
 
 
 def test_an_account_with_too_little_conversation_shows_no_number(a: Any, traveller: Any) -> None:
-    account = load(ARCHETYPES["too little conversation"].build(), org=a.org, owner=a.sales, name="New Co")
+    account = load(
+        ARCHETYPES["too little conversation"].build(), org=a.org, owner=a.sales, name="New Co"
+    )
     health_history_rebuild(org=a.org, days=1, now=NOW)
     html = a.client().get(f"/o/{a.org.slug}/accounts/{account.pk}/").content.decode()
     assert "Not enough conversation to judge" in html

@@ -1,0 +1,128 @@
+"""The managers' health dashboard: largest drop first, filters, owner summaries, CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Account
+from health import model
+from health.models import HealthSnapshot
+from organisations.models import Role
+from tests import factories
+from tests.conftest import CLIENT_QUERIES
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshots(org: Any, accounts: list[Account], scores: list[tuple[int | None, int | None]],
+              flags: list[list[str]] | None = None) -> None:  # fmt: skip
+    """Today's and 30-days-ago snapshots with these scores."""
+    today = timezone.localdate()
+    rows = []
+    for n, (account, (now, before)) in enumerate(zip(accounts, scores, strict=True)):
+        for day, score in ((today, now), (today - datetime.timedelta(days=30), before)):
+            rows.append(
+                HealthSnapshot(
+                    organisation=org, account=account, day=day, score=score,
+                    band=model.band_of(score, model.Settings()),
+                    **dict.fromkeys(model.COMPONENTS, 0.5),
+                    flags=(flags[n] if flags and day == today else []),
+                    caps=[],
+                    inputs={"responsiveness": {"waiting": 1}, "commitments": {"overdue": 2}},
+                )
+            )  # fmt: skip
+    HealthSnapshot.all_orgs.bulk_create(rows)
+
+
+def accounts_of(org: Any, owner: Any, names: list[str]) -> list[Account]:
+    return Account.all_orgs.bulk_create(
+        Account(organisation=org, owner=owner, name=name) for name in names
+    )
+
+
+@pytest.fixture
+def manager(a: Any) -> Any:
+    return factories.MemberFactory(organisation=a.org, role=Role.MANAGER).user
+
+
+def test_the_dashboard_is_for_managers_and_admins_only(a: Any, manager: Any) -> None:
+    url = f"/o/{a.org.slug}/health/"
+    assert a.client().get(url).status_code == 404  # sales
+    assert a.client(manager).get(url).status_code == 200
+    assert a.client(a.admin).get(url).status_code == 200
+    assert a.client().get(url + "export.csv").status_code == 404
+
+
+def test_it_lists_the_largest_drop_first_with_flags(a: Any, b: Any, manager: Any) -> None:
+    steady, fell, low, new = accounts_of(a.org, a.sales, ["Steady", "Fell", "Low", "New"])
+    snapshots(
+        a.org, [steady, fell, low, new], [(80, 81), (55, 85), (30, 32), (None, None)],
+        flags=[[], ["gone_quiet", "single_threaded"], ["monologue"], []],
+    )  # fmt: skip
+    snapshots(b.org, accounts_of(b.org, b.sales, ["Bravo secret"]), [(10, 90)])
+    html = a.client(manager).get(f"/o/{a.org.slug}/health/").content.decode()
+    assert html.index(">Fell<") < html.index(">Low<") < html.index(">Steady<") < html.index(">New<")
+    assert "-30" in html and "Gone quiet" in html and "Single-threaded" in html
+    assert "Bravo secret" not in html
+
+
+def test_filters_by_band_flag_and_owner(a: Any, manager: Any) -> None:
+    mine = accounts_of(a.org, a.sales, ["Sales at risk", "Sales healthy"])
+    theirs = accounts_of(a.org, a.admin, ["Admin at risk"])
+    snapshots(a.org, [*mine, *theirs], [(40, 60), (90, 90), (45, 45)],
+              flags=[["promise_overdue"], [], []])  # fmt: skip
+    client = a.client(manager)
+    url = f"/o/{a.org.slug}/health/"
+    at_risk = client.get(url, {"band": "at_risk"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Sales at risk" in at_risk and "Admin at risk" in at_risk
+    assert "Sales healthy" not in at_risk and "<html" not in at_risk
+    flagged = client.get(url, {"flag": "promise_overdue"}).content.decode()
+    assert "Sales at risk" in flagged and "Admin at risk" not in flagged
+    owned = client.get(url, {"owner": a.admin.pk, "band": "at_risk"}).content.decode()
+    assert "Admin at risk" in owned and "Sales at risk" not in owned
+
+
+def test_owner_summaries_count_bands_waiting_and_overdue_without_ranking(
+    a: Any, manager: Any
+) -> None:
+    mine = accounts_of(a.org, a.sales, ["One", "Two", "Three"])
+    snapshots(a.org, mine, [(40, 60), (90, 90), (60, 60)])
+    html = a.client(manager).get(f"/o/{a.org.slug}/health/").content.decode()
+    assert "1 healthy · 1 need attention · 1 at risk · 0 too little to judge" in html
+    assert "3 customers waiting · 6 promises overdue" in html
+
+
+def test_the_csv_export_has_every_filtered_row(a: Any, manager: Any) -> None:
+    accounts = accounts_of(a.org, a.sales, ["Risky", "Fine"])
+    snapshots(a.org, accounts, [(40, 70), (90, 90)], flags=[["gone_quiet"], []])
+    response = a.client(manager).get(f"/o/{a.org.slug}/health/export.csv", {"band": "at_risk"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [
+        (r["account"], r["score"], r["band"], r["change_30_days"], r["flags"]) for r in rows
+    ] == [("Risky", "40", "At risk", "-30", "gone_quiet")]
+
+
+def test_the_dashboard_for_5000_accounts_runs_a_bounded_number_of_queries(
+    a: Any, manager: Any, django_assert_max_num_queries: Any
+) -> None:
+    owners = [a.sales, a.admin, manager]
+    accounts = Account.all_orgs.bulk_create(
+        Account(organisation=a.org, owner=owners[n % 3], name=f"Bulk {n:04d}") for n in range(5000)
+    )
+    snapshots(a.org, accounts, [(n % 101, (n * 7) % 101) for n in range(5000)])
+    client = a.client(manager)
+    client.get(f"/o/{a.org.slug}/health/")
+    # Session, user, membership, navigation counts; then latest day, count, page, trends,
+    # owner summaries and the owner filter's members: the same for 50 accounts or 5,000.
+    with django_assert_max_num_queries(14 + CLIENT_QUERIES):
+        response = client.get(f"/o/{a.org.slug}/health/", {"page": 3})
+    html = response.content.decode()
+    assert html.count("what-changed-link") == 50
+    assert "Page 3 of 100" in html
