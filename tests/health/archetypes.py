@@ -106,8 +106,8 @@ class Record:
         )
 
 
-def healthy_multi_threaded() -> Record:
-    r = Record()
+def healthy_multi_threaded(now: datetime.datetime = NOW) -> Record:
+    r = Record(now)
     dm, champion = r.person("decision_maker"), r.person("champion")
     users = [r.person("user"), r.person("user")]
     people = [dm, champion, *users]
@@ -118,8 +118,8 @@ def healthy_multi_threaded() -> Record:
     return r
 
 
-def monologue() -> Record:
-    r = Record()
+def monologue(now: datetime.datetime = NOW) -> Record:
+    r = Record(now)
     champion, user = r.person("champion"), r.person("user")
     for days in (170, 150, 130, 110):
         r.thread(days, [champion, user])
@@ -129,8 +129,8 @@ def monologue() -> Record:
     return r
 
 
-def champion_leaves() -> Record:
-    r = Record()
+def champion_leaves(now: datetime.datetime = NOW) -> Record:
+    r = Record(now)
     champion = r.person("champion", left_days_ago=70)
     r.person("decision_maker")
     r.person("user")
@@ -142,8 +142,8 @@ def champion_leaves() -> Record:
     return r
 
 
-def broken_promises() -> Record:
-    r = healthy_multi_threaded()
+def broken_promises(now: datetime.datetime = NOW) -> Record:
+    r = healthy_multi_threaded(now)
     cid = r.thread(20, [r.people[0].id, r.people[1].id])
     r.promise(cid, 18, text="Pricing for Ops")
     r.promise(cid, 12, text="Security questionnaire")
@@ -152,16 +152,16 @@ def broken_promises() -> Record:
     return r
 
 
-def gone_quiet() -> Record:
-    r = Record()
+def gone_quiet(now: datetime.datetime = NOW) -> Record:
+    r = Record(now)
     people = [r.person("decision_maker"), r.person("champion"), r.person("user")]
     for n, days in enumerate(range(360, 95, -7)):
         r.thread(days, [people[n % 3]], they_start=n % 2 == 0)
     return r
 
 
-def quarterly() -> Record:
-    r = Record()
+def quarterly(now: datetime.datetime = NOW) -> Record:
+    r = Record(now)
     dm, user = r.person("decision_maker"), r.person("user")
     for days in (330, 240, 150, 60):
         r.thread(days, [dm, user], turns=4)
@@ -171,8 +171,8 @@ def quarterly() -> Record:
     return r
 
 
-def out_of_office() -> Record:
-    r = healthy_multi_threaded()
+def out_of_office(now: datetime.datetime = NOW) -> Record:
+    r = healthy_multi_threaded(now)
     # The regular pattern ends 16 days ago; then their out-of-office reply and nothing since.
     r.events = [e for e in r.events if e.at < r.now - 16 * DAY]
     r.promises = [p for p in r.promises if p.due_at and p.due_at < r.now - 16 * DAY]
@@ -182,8 +182,8 @@ def out_of_office() -> Record:
     return r
 
 
-def newsletter_noise() -> Record:
-    r = healthy_multi_threaded()
+def newsletter_noise(now: datetime.datetime = NOW) -> Record:
+    r = healthy_multi_threaded(now)
     letters = r.conversation()
     for days in range(0, 360, 3):
         r.message(letters, days, "inbound", automated=True)  # their newsletter
@@ -191,8 +191,8 @@ def newsletter_noise() -> Record:
     return r
 
 
-def too_little() -> Record:
-    r = Record()
+def too_little(now: datetime.datetime = NOW) -> Record:
+    r = Record(now)
     person = r.person("champion")
     r.thread(40, [person], turns=3)
     return r
@@ -200,7 +200,7 @@ def too_little() -> Record:
 
 @dataclass(frozen=True)
 class Archetype:
-    build: Callable[[], Record]
+    build: Callable[..., Record]
     band: str
     flags: frozenset[str] = frozenset()
     not_flags: frozenset[str] = frozenset()
