@@ -181,13 +181,14 @@ class _Turn:
     at: datetime.datetime
     message_id: int
     contact_ids: frozenset[int]
+    ago: float  # days before the `now` measured at
 
 
 def _days(now: datetime.datetime, at: datetime.datetime) -> float:
     return (now - at) / DAY
 
 
-def _turns(events: Iterable[Event]) -> dict[int, list[_Turn]]:
+def _turns(events: Iterable[Event], now: datetime.datetime) -> dict[int, list[_Turn]]:
     """Human turns per conversation: consecutive messages of one side collapse into one."""
     by_conversation: dict[int, list[Event]] = {}
     for event in events:
@@ -208,10 +209,15 @@ def _turns(events: Iterable[Event]) -> dict[int, list[_Turn]]:
                 last = out[-1]
                 out[-1] = _Turn(
                     conversation_id, side, last.at, last.message_id,
-                    last.contact_ids | frozenset(e.contact_ids),
+                    last.contact_ids | frozenset(e.contact_ids), last.ago,
                 )  # fmt: skip
             else:
-                out.append(_Turn(conversation_id, side, e.at, e.id, frozenset(e.contact_ids)))
+                out.append(
+                    _Turn(
+                        conversation_id, side, e.at, e.id, frozenset(e.contact_ids),
+                        (now - e.at) / DAY,
+                    )
+                )  # fmt: skip
         turns[conversation_id] = out
     return turns
 
@@ -282,12 +288,12 @@ def measure(
     calendar = calendar or CalendarDays()
     half_life = settings.half_life_days
 
-    def w(at: datetime.datetime) -> float:
-        return 2.0 ** (-_days(now, at) / half_life)
+    def w(turn: _Turn) -> float:
+        return 2.0 ** (-turn.ago / half_life)
 
-    all_turns = _turns(history.events)  # includes turns after `now`: did a reply come later?
+    all_turns = _turns(history.events, now)  # includes turns after `now`: did a reply come later?
     turns = {
-        cid: [t for t in ts if t.at <= now and _days(now, t.at) <= 365]
+        cid: [t for t in ts if 0 <= t.ago <= 365]
         for cid, ts in all_turns.items()
     }
     turns = {cid: ts for cid, ts in turns.items() if ts}
@@ -312,23 +318,23 @@ def measure(
     last_exchange = exchanges[-1] if exchanges else None
     pauses = _pauses(history.events, now)
 
-    exchange_days = sorted({math.floor(_days(now, t.at)) for t in exchanges}, reverse=True)
+    exchange_days = sorted({math.floor(t.ago) for t in exchanges}, reverse=True)
     gaps = [float(a - b) for a, b in zip(exchange_days, exchange_days[1:], strict=False)]
     usual = usual_gap(gaps)
     since_exchange = None
     paused = 0.0
     if last_exchange is not None:
-        raw = _days(now, last_exchange.at)
+        raw = last_exchange.ago
         paused = _paused_within(pauses, raw)
         since_exchange = max(0.0, raw - paused)
 
     # Mutuality: decayed turns of each side; who starts recent conversations.
-    ours = sum(w(t.at) for t in flat if t.side in {"out", "both"})
-    theirs = sum(w(t.at) for t in flat if t.side in {"in", "both"})
+    ours = sum(w(t) for t in flat if t.side in {"out", "both"})
+    theirs = sum(w(t) for t in flat if t.side in {"in", "both"})
     started = [
         ts[0]
         for ts in all_turns.values()
-        if ts[0].side != "both" and 0 <= _days(now, ts[0].at) <= 180
+        if ts[0].side != "both" and 0 <= ts[0].ago <= 180
     ]
     mutuality = {
         "ours_turns": sum(1 for t in flat if t.side in {"out", "both"}),
@@ -340,7 +346,7 @@ def measure(
     }
 
     # Interactivity: recent conversations with a turn from each side, recent ones weigh more.
-    recent = {cid: ts for cid, ts in turns.items() if _days(now, ts[-1].at) <= 180}
+    recent = {cid: ts for cid, ts in turns.items() if ts[-1].ago <= 180}
     two_way_ids = [
         cid
         for cid, ts in recent.items()
@@ -349,13 +355,13 @@ def measure(
     interactivity = {
         "conversations": len(recent),
         "two_way": len(two_way_ids),
-        "decayed_total": sum(w(ts[-1].at) for ts in recent.values()),
-        "decayed_two_way": sum(w(recent[cid][-1].at) for cid in two_way_ids),
+        "decayed_total": sum(w(ts[-1]) for ts in recent.values()),
+        "decayed_two_way": sum(w(recent[cid][-1]) for cid in two_way_ids),
     }
 
     continuity = {
         "active_months": len(
-            {int(_days(now, t.at) // 30) for t in exchanges if _days(now, t.at) < 360}
+            {int(t.ago // 30) for t in exchanges if t.ago < 360}
         ),
         "days_since_exchange": since_exchange,
         "usual_gap_days": usual,
@@ -372,7 +378,7 @@ def measure(
     key = [p for p in present if p.influence in KEY_ROLES]
     turn_counts: dict[int, int] = {}
     for t in flat:
-        if t.side in {"in", "both"} and _days(now, t.at) <= 90:
+        if t.side in {"in", "both"} and t.ago <= 90:
             for person in t.contact_ids:
                 turn_counts[person] = turn_counts.get(person, 0) + 1
     total_turns = sum(turn_counts.values())
@@ -405,6 +411,8 @@ def measure(
 
     # Responsiveness: how soon we answer their turns; how their reply time moves.
     target = settings.reply_target_days
+    # Replies within this many wall-clock days are within the target whatever the calendar.
+    quick = target * (getattr(calendar, "day_length", DAY) / DAY)
     answered = answered_w = total = total_w = 0.0
     waiting: list[tuple[float, int]] = []
     latencies_12m: list[float] = []
@@ -423,7 +431,7 @@ def measure(
                 and following
                 and following.side in {"in", "both"}
                 and following.at <= now
-                and _days(now, following.at) <= 365
+                and following.ago <= 365
             ):
                 crossed_ooo = any(
                     t.at < at < following.at for at in ooo_by_conversation.get(cid, ())
@@ -431,12 +439,15 @@ def measure(
                 if not crossed_ooo:
                     latency = (following.at - t.at) / DAY
                     latencies_12m.append(latency)
-                    if _days(now, following.at) <= 60:
+                    if following.ago <= 60:
                         latencies_60d.append(latency)
-            if t.side != "in" or _days(now, t.at) > 180:
+            if t.side != "in" or t.ago > 180:
                 continue
             if following is not None and following.at <= now:
-                ok = calendar.between(t.at, following.at) <= target
+                # Business time never exceeds wall time: a quick reply needs no calendar.
+                ok = t.ago - following.ago <= quick or (
+                    calendar.between(t.at, following.at) <= target
+                )
             elif following is not None or cid in history.awaiting_us:
                 waited = calendar.between(t.at, now)
                 waiting.append((waited, cid))
@@ -446,9 +457,9 @@ def measure(
             else:
                 continue  # settled without a reply ("thanks")
             total += 1
-            total_w += w(t.at)
+            total_w += w(t)
             answered += ok
-            answered_w += w(t.at) if ok else 0.0
+            answered_w += w(t) if ok else 0.0
     waiting.sort(reverse=True)
     responsiveness = {
         "customer_turns": int(total),
@@ -515,7 +526,7 @@ def measure(
         and e.at <= now and _days(now, e.at) <= 60
     ]  # fmt: skip
     gate = {
-        "exchanges_180": sum(1 for t in exchanges if _days(now, t.at) <= 180),
+        "exchanges_180": sum(1 for t in exchanges if t.ago <= 180),
         "ours_messages_60": sum(1 for e in recent_60 if e.direction == "outbound"),
         "theirs_turns_60": sum(
             1 for e in recent_60 if e.direction == "inbound" or e.kind in {"call", "meeting"}
