@@ -107,7 +107,8 @@ def main() -> int:
             "SELECT count(*) FROM conversations_message WHERE organisation_id = ANY(%s)", [ids]
         )
         messages = cursor.fetchone()[0]
-    print(f"dataset {prefix}: {len(ids)} organisations, {accounts:,} accounts, {messages:,} messages")
+    print(f"dataset {prefix}: {len(ids)} organisations, {accounts:,} accounts, ", end="")
+    print(f"{messages:,} messages")
     serial = []
     for round_ in range(args.rounds):
         started = time.perf_counter()

@@ -292,10 +292,7 @@ def measure(
         return 2.0 ** (-turn.ago / half_life)
 
     all_turns = _turns(history.events, now)  # includes turns after `now`: did a reply come later?
-    turns = {
-        cid: [t for t in ts if 0 <= t.ago <= 365]
-        for cid, ts in all_turns.items()
-    }
+    turns = {cid: [t for t in ts if 0 <= t.ago <= 365] for cid, ts in all_turns.items()}
     turns = {cid: ts for cid, ts in turns.items() if ts}
     flat = [t for ts in turns.values() for t in ts]
 
@@ -331,11 +328,7 @@ def measure(
     # Mutuality: decayed turns of each side; who starts recent conversations.
     ours = sum(w(t) for t in flat if t.side in {"out", "both"})
     theirs = sum(w(t) for t in flat if t.side in {"in", "both"})
-    started = [
-        ts[0]
-        for ts in all_turns.values()
-        if ts[0].side != "both" and 0 <= ts[0].ago <= 180
-    ]
+    started = [ts[0] for ts in all_turns.values() if ts[0].side != "both" and 0 <= ts[0].ago <= 180]
     mutuality = {
         "ours_turns": sum(1 for t in flat if t.side in {"out", "both"}),
         "theirs_turns": sum(1 for t in flat if t.side in {"in", "both"}),
@@ -360,9 +353,7 @@ def measure(
     }
 
     continuity = {
-        "active_months": len(
-            {int(t.ago // 30) for t in exchanges if t.ago < 360}
-        ),
+        "active_months": len({int(t.ago // 30) for t in exchanges if t.ago < 360}),
         "days_since_exchange": since_exchange,
         "usual_gap_days": usual,
         "paused_days": paused,
