@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
+from contacts.models import BuyingInfluence, Level
 from health import model
 from health.models import HealthSnapshot
 from health.services import snapshot_health
@@ -52,6 +54,7 @@ class AccountHealth:
     before: HealthSnapshot | None  # the snapshot ~30 days earlier
     changes: list[Change] = field(default_factory=list)
     evidence: dict[str, str] = field(default_factory=dict)
+    people: list[PersonMapEntry] = field(default_factory=list)
 
     @property
     def change(self) -> int | None:
@@ -125,7 +128,10 @@ def account_health(*, org: Organisation, account: Account) -> AccountHealth | No
                     health.component(key).sentence, evidence[key],
                 )
             )  # fmt: skip
-    return AccountHealth(latest, health, _trend(snapshots, latest.day), before, changes, evidence)
+    return AccountHealth(
+        latest, health, _trend(snapshots, latest.day), before, changes, evidence,
+        people_map(org=org, account=account),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -261,3 +267,67 @@ def owner_summaries(*, org: Organisation, day: datetime.date) -> list[OwnerSumma
         for row in rows
     ]  # fmt: skip
     return sorted(out, key=lambda s: (s.owner_id is None, s.name.lower()))
+
+
+@dataclass(frozen=True)
+class PersonMapEntry:
+    contact_id: int
+    name: str
+    title: str
+    level: str
+    influence: str
+    left_on: datetime.date | None
+    last_two_way: datetime.datetime | None
+    our_people: list[str]
+
+    @property
+    def level_label(self) -> str:
+        return str(dict(Level.choices).get(self.level, self.level))
+
+    @property
+    def influence_label(self) -> str:
+        return str(dict(BuyingInfluence.choices).get(self.influence, self.influence))
+
+
+_PEOPLE_MAP = """
+WITH ours AS (  -- who on our side wrote in each conversation
+    SELECT DISTINCT m.conversation_id, m.sender_member_id
+      FROM conversations_message m
+     WHERE m.organisation_id = %(org)s AND m.account_id = %(account)s
+       AND m.direction = 'outbound' AND m.automated_reason = '' AND m.kind <> 'note'
+       AND m.sender_member_id IS NOT NULL
+),
+theirs AS (  -- when each of their people spoke: emails of theirs, calls and meetings they attended
+    SELECT m.sender_contact_id AS contact_id, m.conversation_id, m.occurred_at,
+           m.kind IN ('call', 'meeting') AS live
+      FROM conversations_message m
+     WHERE m.organisation_id = %(org)s AND m.account_id = %(account)s
+       AND m.direction = 'inbound' AND m.automated_reason = '' AND m.kind <> 'note'
+       AND m.sender_contact_id IS NOT NULL
+    UNION ALL
+    SELECT p.contact_id, m.conversation_id, m.occurred_at, true
+      FROM conversations_participant p
+      JOIN conversations_message m ON m.organisation_id = p.organisation_id AND m.id = p.message_id
+     WHERE p.organisation_id = %(org)s AND m.account_id = %(account)s
+       AND m.kind IN ('call', 'meeting') AND p.contact_id IS NOT NULL
+)
+SELECT c.id, c.full_name, c.title, c.level, c.buying_influence, c.left_company_on,
+       max(t.occurred_at) FILTER (WHERE t.live OR o.conversation_id IS NOT NULL),
+       array_remove(array_agg(DISTINCT coalesce(nullif(u.full_name, ''), u.email)), NULL)
+  FROM contacts_contact c
+  LEFT JOIN theirs t ON t.contact_id = c.id
+  LEFT JOIN ours o ON o.conversation_id = t.conversation_id
+  LEFT JOIN organisations_user u ON u.id = o.sender_member_id
+ WHERE c.organisation_id = %(org)s AND c.account_id = %(account)s
+ GROUP BY c.id
+ ORDER BY c.left_company_on NULLS FIRST, max(t.occurred_at) DESC NULLS LAST, c.full_name
+"""
+
+
+def people_map(*, org: Organisation, account: Account) -> list[PersonMapEntry]:
+    """Each of their people: role, influence, their last two-way exchange with us (a message of
+    theirs in a conversation where we wrote too, or a call or meeting they attended) and who
+    on our side talks to them. One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PEOPLE_MAP, {"org": org.pk, "account": account.pk})
+        return [PersonMapEntry(*row) for row in cursor.fetchall()]

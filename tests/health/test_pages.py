@@ -33,6 +33,22 @@ def test_the_account_page_explains_the_score(a: Any, traveller: Any) -> None:
     assert "Breadth fell by" in html or "Recency fell by" in html
 
 
+def test_the_people_map_shows_who_talks_to_whom(a: Any, traveller: Any) -> None:
+    account = load(
+        ARCHETYPES["single-threaded champion who leaves"].build(), org=a.org, owner=a.sales,
+        name="Leavers Ltd",
+    )  # fmt: skip
+    health_history_rebuild(org=a.org, days=1, now=NOW)
+    html = a.client().get(f"/o/{a.org.slug}/accounts/{account.pk}/").content.decode()
+    people = html[html.index("Their people") :]
+    champion = people[people.index("Leavers Ltd person 0") :].split("</tr>")[0]
+    assert "Champion" in champion and "left 8 Apr 2026" in champion
+    assert "ago" in champion and "never" not in champion
+    assert a.sales.display_name in champion
+    decision_maker = people[people.index("Leavers Ltd person 1") :].split("</tr>")[0]
+    assert "Decision maker" in decision_maker and "never" in decision_maker
+
+
 def test_an_account_with_too_little_conversation_shows_no_number(a: Any, traveller: Any) -> None:
     account = load(
         ARCHETYPES["too little conversation"].build(), org=a.org, owner=a.sales, name="New Co"
