@@ -692,6 +692,15 @@ class Component:
 class Cap:
     limit: int
     reason: str
+    cause: str  # overdue, waiting or monologue
+
+    @property
+    def component(self) -> str:
+        """The component whose evidence shows the cause."""
+        return {"overdue": "commitments", "waiting": "responsiveness"}.get(self.cause, "mutuality")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"limit": self.limit, "reason": self.reason, "cause": self.cause}
 
 
 @dataclass(frozen=True)
@@ -739,20 +748,24 @@ def evaluate(inputs: dict[str, Any], settings: Settings | None = None) -> Health
     ):
         caps.append(
             Cap(69, f"Our promise '{c['oldest_overdue_text']}' is "
-                    f"{round(c['oldest_overdue_days'])} days overdue.")
+                    f"{round(c['oldest_overdue_days'])} days overdue.", "overdue")
         )  # fmt: skip
     if (
         r["oldest_waiting_days"] is not None
         and r["oldest_waiting_days"] > settings.waiting_cap_days
     ):
         caps.append(
-            Cap(69, f"A customer has waited {r['oldest_waiting_days']:.0f} business days for us.")
+            Cap(
+                69,
+                f"A customer has waited {r['oldest_waiting_days']:.0f} business days for us.",
+                "waiting",
+            )
         )
     monologue = g["theirs_turns_60"] == 0 and g["ours_messages_60"] >= 3
     if monologue:
         caps.append(
             Cap(49, f"A monologue: we sent {g['ours_messages_60']} messages in 60 days "
-                    "and they sent none.")
+                    "and they sent none.", "monologue")
         )  # fmt: skip
 
     b, rec = inputs["breadth"], inputs["recency"]

@@ -57,6 +57,17 @@ class AccountHealth:
     people: list[PersonMapEntry] = field(default_factory=list)
 
     @property
+    def new_caps(self) -> list[tuple[model.Cap, str]]:
+        """Caps that apply now and did not 30 days ago (often most of a drop), each with
+        the link to its evidence."""
+        before = {c.get("cause") for c in self.before.caps} if self.before is not None else set()
+        return [
+            (cap, self.evidence[cap.component])
+            for cap in self.health.caps
+            if cap.cause not in before
+        ]
+
+    @property
     def change(self) -> int | None:
         if self.before is None or self.before.score is None or self.snapshot.score is None:
             return None

@@ -185,7 +185,7 @@ def _store(org: Organisation, rows: list[Computed]) -> None:
             org.pk, row.account_id, row.day, h.score, h.band,
             *(c.value for c in h.components),
             json.dumps(h.flags),
-            json.dumps([{"limit": cap.limit, "reason": cap.reason} for cap in h.caps]),
+            json.dumps([cap.as_json() for cap in h.caps]),
             json.dumps(row.inputs),
             now,
         ]  # fmt: skip

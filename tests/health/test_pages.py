@@ -33,6 +33,16 @@ def test_the_account_page_explains_the_score(a: Any, traveller: Any) -> None:
     assert "Breadth fell by" in html or "Recency fell by" in html
 
 
+def test_what_changed_names_a_new_cap_first(a: Any, traveller: Any) -> None:
+    account = load(ARCHETYPES["broken promises"].build(), org=a.org, owner=a.sales, name="Late")
+    health_history_rebuild(org=a.org, days=31, now=NOW)
+    html = a.client().get(f"/o/{a.org.slug}/accounts/{account.pk}/?changes=1").content.decode()
+    changes = html[html.index("What changed in 30 days") :]
+    assert changes.index("Now capped at 69.") < changes.index("Commitments kept fell by")
+    assert "Our promise &#x27;Pricing for Ops&#x27; is 18 days overdue." in changes
+    assert '<details class="what-changed" id="what-changed" open>' in html
+
+
 def test_the_people_map_shows_who_talks_to_whom(a: Any, traveller: Any) -> None:
     account = load(
         ARCHETYPES["single-threaded champion who leaves"].build(), org=a.org, owner=a.sales,

@@ -59,7 +59,7 @@ def test_every_stored_score_and_sentence_recomputes_from_its_inputs(
             snapshot.score, snapshot.band, snapshot.flags
         )  # fmt: skip
         assert [c.value for c in again.components] == list(snapshot.components().values())
-        assert [{"limit": c.limit, "reason": c.reason} for c in again.caps] == snapshot.caps
+        assert [cap.as_json() for cap in again.caps] == snapshot.caps
 
 
 def test_refreshing_twice_a_day_keeps_one_snapshot_per_account(a: Any, archetypes: dict) -> None:
