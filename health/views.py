@@ -3,11 +3,15 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from health import model
+from health.forms import HealthSettingsForm
+from health.models import HealthSettings
 from health.selectors import (
     DashboardFilters,
     dashboard_rows,
@@ -15,6 +19,8 @@ from health.selectors import (
     latest_day,
     owner_summaries,
 )
+from health.services import health_settings_save
+from organisations.models import Role
 from organisations.selectors import members_of_org
 from threadline.http import OrgRequest
 
@@ -97,3 +103,21 @@ def health_export(request: OrgRequest) -> StreamingHttpResponse | HttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="health-{request.org.slug}.csv"'
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def health_settings(request: OrgRequest) -> HttpResponse:
+    """Admins: weights, half-life and thresholds. Saving rebuilds the last 90 days."""
+    if request.membership.role != Role.ADMIN:
+        raise Http404("Only admins can change the organisation's settings.")
+    current = HealthSettings.objects.for_org(request.org).first() or HealthSettings()
+    form = HealthSettingsForm(request.POST or None, instance=current)
+    if form.is_valid():
+        health_settings_save(
+            org=request.org, **{name: form.cleaned_data[name] for name in form.Meta.fields}
+        )
+        messages.success(request, "Health settings saved; the last 90 days are being recomputed.")
+        return redirect("health_settings", org_slug=request.org.slug)
+    return render(
+        request, "health/settings.html", {"form": form}, status=422 if form.errors else 200
+    )

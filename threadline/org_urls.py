@@ -54,6 +54,7 @@ urlpatterns = [
     path("team/", followups.team, name="team"),
     path("health/", health.health_dashboard, name="health_dashboard"),
     path("health/export.csv", health.health_export, name="health_export"),
+    path("health/settings/", health.health_settings, name="health_settings"),
     path("settings/", organisations.organisation_settings, name="organisation_settings"),
     path(
         "settings/holidays/<int:holiday_id>/delete/",

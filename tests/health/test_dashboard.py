@@ -126,3 +126,43 @@ def test_the_dashboard_for_5000_accounts_runs_a_bounded_number_of_queries(
     html = response.content.decode()
     assert html.count("what-changed-link") == 50
     assert "Page 3 of 100" in html
+
+
+def test_admins_change_the_weights_and_history_is_recomputed(
+    a: Any, manager: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from celery import current_app
+
+    from health.models import HealthSettings
+
+    url = f"/o/{a.org.slug}/health/settings/"
+    assert a.client(manager).get(url).status_code == 404
+    form = {f"weight_{key}": value for key, value in model.DEFAULT_WEIGHTS.items()} | {
+        "weight_recency": "0.5", "half_life_days": "30", "waiting_cap_days": "3",
+        "overdue_cap_days": "7", "min_exchanges": "4",
+    }  # fmt: skip
+    current_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = a.client(a.admin).post(url, form)
+    finally:
+        current_app.conf.task_always_eager = False
+    assert response.status_code == 302
+    saved = HealthSettings.objects.for_org(a.org).get()
+    assert (saved.weight_recency, saved.half_life_days) == (0.5, 30)
+    snapshots = HealthSnapshot.objects.for_org(a.org).filter(account=a.account)
+    assert snapshots.count() == 90
+    assert {s.inputs["settings"]["weights"]["recency"] for s in snapshots} == {0.5}
+
+
+def test_settings_refuse_negative_or_all_zero_weights(a: Any) -> None:
+    url = f"/o/{a.org.slug}/health/settings/"
+    form = dict.fromkeys((f"weight_{key}" for key in model.COMPONENTS), "0") | {
+        "half_life_days": "45", "waiting_cap_days": "3", "overdue_cap_days": "7",
+        "min_exchanges": "4",
+    }  # fmt: skip
+    response = a.client(a.admin).post(url, form)
+    assert response.status_code == 422
+    assert "At least one weight must be above zero." in response.content.decode()
+    response = a.client(a.admin).post(url, form | {"weight_recency": "-1"})
+    assert "Weights cannot be negative." in response.content.decode()
