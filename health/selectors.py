@@ -57,6 +57,15 @@ class AccountHealth:
     people: list[PersonMapEntry] = field(default_factory=list)
 
     @property
+    def rows(self) -> list[tuple[model.Component, str]]:
+        """Each component with the link to the messages behind its sentence."""
+        return [(c, self.evidence[c.key]) for c in self.health.components]
+
+    @property
+    def caps(self) -> list[tuple[model.Cap, str]]:
+        return [(cap, self.evidence[cap.component]) for cap in self.health.caps]
+
+    @property
     def new_caps(self) -> list[tuple[model.Cap, str]]:
         """Caps that apply now and did not 30 days ago (often most of a drop), each with
         the link to its evidence."""

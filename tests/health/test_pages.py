@@ -27,6 +27,7 @@ def test_the_account_page_explains_the_score(a: Any, traveller: Any) -> None:
     html = a.client().get(f"/o/{a.org.slug}/accounts/{account.pk}/").content.decode()
     assert '<strong class="score">49</strong>' in html and "At risk" in html
     assert "Capped at 49: A monologue: we sent 5 messages in 60 days and they sent none." in html
+    assert html.count('class="evidence"') == 7
     assert "We answered 8 of 8 customer turns within a business day." in html
     assert '<svg class="sparkline"' in html
     assert "What changed in 30 days" in html
