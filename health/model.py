@@ -22,12 +22,16 @@ Choices beyond HEALTH.md (also in docs/decisions.md):
   is one turn from each side and a two-way exchange by itself.
 - Out-of-office replies pause the quiet clocks (recency, continuity) until their next human
   turn, for at most 21 days, and latencies across one are not counted against them.
+- A person has left from `left_company_on`, or from an automated reply from their address
+  saying they no longer work there, whichever is first (bounces name no person, so they
+  raise nothing here).
 - The monologue cap counts our *messages* (3+ in 60 days with no customer turn): unanswered
   nudges in one thread are one turn but still a monologue.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 from collections.abc import Iterable, Sequence
@@ -142,6 +146,8 @@ class Event:
     contact_ids: tuple[int, ...] = ()  # the sender (inbound) or who took part (call, meeting)
     automated: bool = False
     out_of_office: bool = False
+    # An automated reply saying its sender no longer works there ("no longer with the company").
+    left_notice: bool = False
 
 
 @dataclass(frozen=True)
@@ -360,12 +366,25 @@ def measure(
     }
 
     # Breadth: who at the account took part in a two-way exchange lately, at which level.
-    present = [p for p in history.people if p.left_at is None or p.left_at > now]
+    # Someone has left from the day it was recorded, or from an automated "no longer with
+    # the company" reply from their address, whichever came first.
+    notices: dict[int, datetime.datetime] = {}
+    for e in history.events:
+        if e.left_notice and e.at <= now:
+            for pid in e.contact_ids:
+                notices[pid] = min(notices.get(pid, e.at), e.at)
+    people = [
+        dataclasses.replace(p, left_at=min(filter(None, (p.left_at, notices[p.id]))))
+        if p.id in notices
+        else p
+        for p in history.people
+    ]
+    present = [p for p in people if p.left_at is None or p.left_at > now]
     present_ids = {p.id for p in present}
     engaged_90 = {
         pid for pid, at in engaged_at.items() if _days(now, at) <= 90 and pid in present_ids
     }
-    influence = {p.id: p.influence for p in history.people}
+    influence = {p.id: p.influence for p in people}
     key = [p for p in present if p.influence in KEY_ROLES]
     turn_counts: dict[int, int] = {}
     for t in flat:
@@ -396,7 +415,7 @@ def measure(
             {"days": days, "role": role, "contact_id": pid} for days, role, pid in silent_key
         ],
         "left_recently": sum(
-            1 for p in history.people if p.left_at is not None and 0 <= _days(now, p.left_at) <= 90
+            1 for p in people if p.left_at is not None and 0 <= _days(now, p.left_at) <= 90
         ),
     }
 

@@ -20,6 +20,12 @@ from organisations.models import Organisation
 
 # Accounts gathered and written per round: bounds memory on large organisations.
 CHUNK = 1000
+# An automated reply saying its sender has left (a PostgreSQL regular expression).
+LEFT_NOTICE = (
+    r"no longer (with|at|employed|works? (at|for|with))"
+    r"|(has|have) left (the|our) (company|organi[sz]ation|business|firm)"
+    r"|is not with us any ?more"
+)
 # How far back the record is read: a year for the components, plus the days rebuilt.
 LOOKBACK_DAYS = 365
 
@@ -61,21 +67,25 @@ def _histories(
     promises: dict[int, list[model.Promise]] = {pk: [] for pk in account_ids}
     awaiting: dict[int, set[int]] = {pk: set() for pk in account_ids}
     with connection.cursor() as cursor:
-        # Human messages, and out-of-office replies (they pause clocks); no notes.
+        # Human messages, out-of-office replies (they pause clocks) and automated replies
+        # saying someone has left; no notes.
         cursor.execute(
             """
             SELECT m.account_id, m.id, m.conversation_id, m.occurred_at, m.direction, m.kind,
                    m.sender_contact_id, m.automated_reason <> '', m.is_out_of_office,
+                   CASE WHEN m.automated_reason <> '' AND m.direction = 'inbound'
+                        THEN m.body_text ~* %(left)s ELSE false END,
                    CASE WHEN m.kind IN ('call', 'meeting') THEN ARRAY(
                         SELECT p.contact_id FROM conversations_participant p
                          WHERE p.organisation_id = m.organisation_id AND p.message_id = m.id
                            AND p.contact_id IS NOT NULL) END
               FROM conversations_message m
-             WHERE m.organisation_id = %s AND m.account_id = ANY(%s) AND m.occurred_at > %s
-               AND m.direction <> 'internal' AND m.kind <> 'note'
-               AND (m.automated_reason = '' OR m.is_out_of_office)
+             WHERE m.organisation_id = %(org)s AND m.account_id = ANY(%(accounts)s)
+               AND m.occurred_at > %(since)s AND m.direction <> 'internal' AND m.kind <> 'note'
+               AND (m.automated_reason = '' OR m.is_out_of_office
+                    OR (m.direction = 'inbound' AND m.body_text ~* %(left)s))
             """,
-            [org.pk, account_ids, since],
+            {"org": org.pk, "accounts": account_ids, "since": since, "left": LEFT_NOTICE},
         )
         for (
             account_id,
@@ -85,13 +95,13 @@ def _histories(
             direction,
             kind,
             sender,
-            automated,
-            ooo,
+            *flags,
             attendees,
         ) in cursor.fetchall():
             contacts = tuple(attendees) if attendees else ((sender,) if sender else ())
+            automated, ooo, left = flags
             events[account_id].append(
-                model.Event(pk, cid, at, direction, kind, contacts, automated, ooo)
+                model.Event(pk, cid, at, direction, kind, contacts, automated, ooo, left)
             )
         cursor.execute(
             """

@@ -131,3 +131,27 @@ def test_a_new_message_recomputes_its_account_once_committed(
     assert callbacks
     assert HealthSnapshot.objects.for_org(a.org).filter(account=a.account).exists()
     assert refresh_account_health(a.org.pk, [a.account.pk]) == 1
+
+
+def test_an_automated_reply_saying_someone_left_marks_them_left(a: Any) -> None:
+    from conversations.models import Message
+    from tests.health.archetypes import Record
+
+    record = Record()
+    champion, user = record.person("champion"), record.person("user")
+    for days in range(120, 20, -10):
+        record.thread(days, [champion, user])
+    account = load(record, org=a.org, owner=a.sales, name="Moved On Ltd")
+    people = {c.full_name: c for c in account.contacts.all()}
+    conversation = account.conversations.order_by("pk")[0]
+    Message.all_orgs.create(
+        organisation=a.org, conversation=conversation, account=account, kind="email",
+        direction="inbound", sender_contact=people["Moved On Ltd person 0"],
+        occurred_at=NOW - datetime.timedelta(days=5), automated_reason="auto-reply",
+        body_text="Thank you for your email. Sam is no longer with the company; please write "
+        "to info@example.com instead.",
+    )  # fmt: skip
+    health_snapshots_refresh(org=a.org, account_ids=[account.pk], now=NOW)
+    snapshot = HealthSnapshot.objects.for_org(a.org).get(account=account)
+    assert "person_left" in snapshot.flags
+    assert snapshot.inputs["breadth"]["people"] == 1  # the champion no longer counts
