@@ -296,6 +296,7 @@ def commitment_set_state(
     commitment.kept_by_message = kept_by_message if kept else None
     commitment.save(update_fields=["state", "kept_at", "kept_by_message"])
     _settle_followups(org, [commitment.conversation_id])
+    _refresh_health(org, {commitment.conversation.account_id})
     return commitment
 
 
