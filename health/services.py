@@ -3,6 +3,7 @@ query per account), measure and evaluate it with health.model, store a daily sna
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from collections.abc import Collection, Iterator, Sequence
@@ -41,16 +42,53 @@ def health_settings_for(org: Organisation) -> model.Settings:
 
 @transaction.atomic
 def health_settings_save(*, org: Organisation, **fields: Any) -> HealthSettings:
-    """Change the settings and rebuild the stored history with them (after commit)."""
+    """Change the settings and bring the stored history in line with them (after commit).
+
+    Weights and thresholds only change how measured numbers are weighed, so the stored
+    snapshots are evaluated again from their own inputs (minutes for a large organisation); a
+    new half-life changes the numbers themselves, so the last 90 days are measured again.
+    """
     row, _ = HealthSettings.objects.for_org(org).get_or_create(organisation=org)
+    remeasure = "half_life_days" in fields and fields["half_life_days"] != row.half_life_days
     for name, value in fields.items():
         setattr(row, name, value)
     row.updated_at = timezone.now()
     row.save()
-    from health.tasks import rebuild_health_history
+    from health.tasks import rebuild_health_history, reevaluate_health_history
 
-    rebuild_health_history.delay_on_commit(org.pk)
+    (rebuild_health_history if remeasure else reevaluate_health_history).delay_on_commit(org.pk)
     return row
+
+
+def health_history_reevaluate(*, org: Organisation) -> int:
+    """Score every stored snapshot again from its stored inputs with the current settings.
+
+    Keeps the reply target each snapshot was measured with (it shaped the inputs)."""
+    current = health_settings_for(org)
+    snapshots = HealthSnapshot.objects.for_org(org).order_by("pk")
+    updated = 0
+    batch: list[HealthSnapshot] = []
+    fields = ["score", "band", "flags", "caps", "inputs", *model.COMPONENTS]
+    for snapshot in snapshots.iterator(chunk_size=CHUNK):
+        measured = snapshot.inputs.get("settings", {})
+        settings = dataclasses.replace(
+            current,
+            half_life_days=measured.get("half_life_days", current.half_life_days),
+            reply_target_days=measured.get("reply_target_days", current.reply_target_days),
+        )
+        health = model.evaluate(snapshot.inputs, settings)
+        snapshot.score, snapshot.band, snapshot.flags = health.score, health.band, health.flags
+        snapshot.caps = [cap.as_json() for cap in health.caps]
+        snapshot.inputs["settings"] = settings.as_json()
+        for component in health.components:
+            setattr(snapshot, component.key, component.value)
+        batch.append(snapshot)
+        if len(batch) >= CHUNK:
+            updated += len(batch)
+            HealthSnapshot.objects.for_org(org).bulk_update(batch, fields)
+            batch = []
+    HealthSnapshot.objects.for_org(org).bulk_update(batch, fields)
+    return updated + len(batch)
 
 
 def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:

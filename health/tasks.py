@@ -2,7 +2,11 @@ from typing import Any
 
 from celery import shared_task
 
-from health.services import health_history_rebuild, health_snapshots_refresh
+from health.services import (
+    health_history_rebuild,
+    health_history_reevaluate,
+    health_snapshots_refresh,
+)
 from organisations.tasks import organisation_ids, task_org
 
 TASK_OPTIONS: dict[str, Any] = {
@@ -47,3 +51,12 @@ def rebuild_health_history(organisation_id: int) -> int:
         if org is None:
             return 0
         return health_history_rebuild(org=org)
+
+
+@shared_task(**TASK_OPTIONS, soft_time_limit=1800, time_limit=1900)
+def reevaluate_health_history(organisation_id: int) -> int:
+    """After new weights or thresholds: every stored snapshot scored again from its inputs."""
+    with task_org(organisation_id) as org:
+        if org is None:
+            return 0
+        return health_history_reevaluate(org=org)

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from accounts.models import Account
@@ -16,6 +17,8 @@ from health.models import HealthSnapshot
 from organisations.models import Role
 from tests import factories
 from tests.conftest import CLIENT_QUERIES
+from tests.health.archetypes import ARCHETYPES, NOW
+from tests.health.loading import load
 
 pytestmark = pytest.mark.django_db
 
@@ -134,25 +137,43 @@ def test_admins_change_the_weights_and_history_is_recomputed(
     from celery import current_app
 
     from health.models import HealthSettings
+    from health.services import health_history_rebuild
 
-    url = f"/o/{a.org.slug}/health/settings/"
-    assert a.client(manager).get(url).status_code == 404
-    form = {f"weight_{key}": value for key, value in model.DEFAULT_WEIGHTS.items()} | {
-        "weight_recency": "0.5", "half_life_days": "30", "waiting_cap_days": "3",
-        "overdue_cap_days": "7", "min_exchanges": "4",
-    }  # fmt: skip
-    current_app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = a.client(a.admin).post(url, form)
-    finally:
-        current_app.conf.task_always_eager = False
-    assert response.status_code == 302
+    with time_machine.travel(NOW, tick=False):
+        account = load(ARCHETYPES["gone quiet"].build(), org=a.org, owner=a.sales, name="Q")
+        health_history_rebuild(org=a.org, days=10, now=NOW)
+        before = {s.day: s for s in HealthSnapshot.objects.for_org(a.org).filter(account=account)}
+        url = f"/o/{a.org.slug}/health/settings/"
+        assert a.client(manager).get(url).status_code == 404
+        form = {f"weight_{key}": value for key, value in model.DEFAULT_WEIGHTS.items()} | {
+            "weight_recency": "0.5", "half_life_days": "45", "waiting_cap_days": "3",
+            "overdue_cap_days": "7", "min_exchanges": "4",
+        }  # fmt: skip
+        current_app.conf.task_always_eager = True
+        try:
+            # New weights: the stored days are scored again from their own inputs.
+            with django_capture_on_commit_callbacks(execute=True):
+                response = a.client(a.admin).post(url, form)
+            assert response.status_code == 302
+            after = {
+                s.day: s for s in HealthSnapshot.objects.for_org(a.org).filter(account=account)
+            }
+            assert after.keys() == before.keys() and len(after) == 10
+            for day, snapshot in after.items():
+                assert snapshot.score is not None and before[day].score is not None
+                assert snapshot.score < before[day].score  # silence weighs more now
+                assert snapshot.components() == before[day].components()
+                assert snapshot.inputs["settings"]["weights"]["recency"] == 0.5
+            # A new half-life changes the measured numbers: the 90 days are measured again.
+            with django_capture_on_commit_callbacks(execute=True):
+                a.client(a.admin).post(url, form | {"half_life_days": "20"})
+        finally:
+            current_app.conf.task_always_eager = False
     saved = HealthSettings.objects.for_org(a.org).get()
-    assert (saved.weight_recency, saved.half_life_days) == (0.5, 30)
-    snapshots = HealthSnapshot.objects.for_org(a.org).filter(account=a.account)
+    assert (saved.weight_recency, saved.half_life_days) == (0.5, 20)
+    snapshots = HealthSnapshot.objects.for_org(a.org).filter(account=account)
     assert snapshots.count() == 90
-    assert {s.inputs["settings"]["weights"]["recency"] for s in snapshots} == {0.5}
+    assert {s.inputs["settings"]["half_life_days"] for s in snapshots} == {20}
 
 
 def test_settings_refuse_negative_or_all_zero_weights(a: Any) -> None:
