@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -126,9 +127,15 @@ def _evidence(org: Organisation, account: Account, inputs: dict) -> dict[str, st
     }
 
 
+def org_today(org: Organisation) -> datetime.date:
+    """Today in the organisation's time zone: the day its snapshots are filed under."""
+    return timezone.now().astimezone(ZoneInfo(org.time_zone)).date()
+
+
 def account_health(*, org: Organisation, account: Account) -> AccountHealth | None:
-    """The latest snapshot, its 90-day trend and what changed in 30 days: one query."""
-    since = timezone.localdate() - datetime.timedelta(days=TREND_DAYS + CHANGE_DAYS)
+    """The latest snapshot, its 90-day trend and what changed in 30 days, and the people map:
+    two queries."""
+    since = org_today(org) - datetime.timedelta(days=TREND_DAYS + CHANGE_DAYS)
     snapshots = list(
         HealthSnapshot.objects.for_org(org).filter(account=account, day__gte=since).order_by("day")
     )
@@ -173,7 +180,7 @@ def health_summaries(
     *, org: Organisation, account_ids: Collection[int], today: datetime.date | None = None
 ) -> dict[int, Summary]:
     """Score, band and trend of these accounts, in one query (a list page's accounts)."""
-    today = today or timezone.localdate()
+    today = today or org_today(org)
     since = today - datetime.timedelta(days=TREND_DAYS - 1)
     rows = (
         HealthSnapshot.objects.for_org(org)
