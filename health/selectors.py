@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Collection
-from zoneinfo import ZoneInfo
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
