@@ -13,6 +13,7 @@ from conversations.selectors import (
     account_waiting_conversations,
     open_commitments,
 )
+from health.selectors import account_health, health_summaries
 from organisations.selectors import members_of_org
 from threadline.http import OrgRequest
 
@@ -33,6 +34,9 @@ def account_list(request: OrgRequest):  # type: ignore[no-untyped-def]
         org=request.org, search=search, owner_id=int(owner) if owner.isdigit() else None
     )
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    summaries = health_summaries(org=request.org, account_ids=[a.pk for a in page])
+    for account in page:
+        account.health_summary = summaries.get(account.pk)  # type: ignore[attr-defined]
     context = {
         "page": page,
         "search": search,
@@ -94,5 +98,7 @@ def account_detail(request: OrgRequest, account_id: int):  # type: ignore[no-unt
         "commitments": open_commitments(org=request.org, account=account, with_suggestions=True),
         "waiting": account_waiting_conversations(org=request.org, account=account),
         "log_form": LogInteractionForm(org=request.org, account=account),
+        "health": account_health(org=request.org, account=account),
+        "open_changes": "changes" in request.GET,
     }
     return render(request, "accounts/account_detail.html", context)

@@ -190,12 +190,19 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
     messages_index(org=org, message_ids=[m.pk for m in messages])
     _settle_followups(org, list(clocks))
     commitments_suggest(org=org, messages=messages)
+    _refresh_health(org, {message.account_id for message in messages})
 
 
 def _settle_followups(org: Organisation, conversation_ids: list[int]) -> None:
     from followups.scan import followups_settle  # follow-ups build on conversations
 
     followups_settle(org=org, conversation_ids=conversation_ids)
+
+
+def _refresh_health(org: Organisation, account_ids: set[int]) -> None:
+    from health.services import health_refresh_after_messages  # health builds on conversations
+
+    health_refresh_after_messages(org=org, account_ids=account_ids)
 
 
 def commitment_add(
@@ -298,6 +305,7 @@ def commitment_set_state(
     if state == Commitment.State.OPEN:
         _forget_answers(org, commitment)
     _settle_followups(org, [commitment.conversation_id])
+    _refresh_health(org, {commitment.conversation.account_id})
     return commitment
 
 

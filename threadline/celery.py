@@ -27,4 +27,8 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.refresh_all_account_activity",
         "schedule": crontab(minute=17),
     },
+    "refresh-health": {
+        "task": "health.tasks.refresh_all_health",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }

@@ -6,6 +6,7 @@ from accounts import views as accounts
 from contacts import views as contacts
 from conversations import views as conversations
 from followups import views as followups
+from health import views as health
 from mail import views as mail
 from organisations import views as organisations
 from search import views as search
@@ -55,6 +56,9 @@ urlpatterns = [
     path("team/", followups.team, name="team"),
     path("search/", search.search_page, name="search"),
     path("search/jump/", search.quick_jump, name="quick_jump"),
+    path("health/", health.health_dashboard, name="health_dashboard"),
+    path("health/export.csv", health.health_export, name="health_export"),
+    path("health/settings/", health.health_settings, name="health_settings"),
     path("settings/", organisations.organisation_settings, name="organisation_settings"),
     path(
         "settings/holidays/<int:holiday_id>/delete/",

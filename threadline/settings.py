@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "mail",
     "followups",
     "search",
+    "health",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
