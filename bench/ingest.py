@@ -13,6 +13,7 @@ It creates its own organisation (slug `bench-<time>`) in the database it is poin
 from __future__ import annotations
 
 import argparse
+import cProfile
 import email
 import email.policy
 import os
@@ -64,6 +65,7 @@ def generated_messages(limit: int, customers: list[str], members: list[str]) -> 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--profile", metavar="FILE", help="write cProfile stats of the sync here")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "threadline.settings")
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-0123456789")
@@ -109,8 +111,9 @@ def main() -> int:
             for raw in raws
             if (match := re.search(rb"^From:.*@([\w.-]+\.[a-z]{2,})", raw, re.M | re.I))
         )
+        taken = {address.rpartition("@")[2] for address in customers}
         for n, (domain, _) in enumerate(senders.most_common(200)):
-            if domain not in FREE_MAIL_DOMAINS:
+            if domain not in FREE_MAIL_DOMAINS | taken:
                 account_save(org=org, domains=[domain], name=f"Corpus {n} {domain}")
 
     started = time.perf_counter()
@@ -131,9 +134,15 @@ def main() -> int:
             host=server.host, port=server.port, security="none", username=username,
             secret=encrypt_secret(PASSWORD), history_days=3650,
         )  # fmt: skip
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         report = mailbox_sync(org=org, mailbox_id=mailbox.pk)
         elapsed = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
     next(server_fixture, None)
     source = "corpus" if os.environ.get("THREADLINE_MAIL_CORPUS") else "generated"
     print(f"messages: {len(raws)} ({source})")
