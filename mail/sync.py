@@ -98,7 +98,6 @@ def mailbox_sync(*, org: Organisation, mailbox_id: int) -> SyncReport:
         token=token,
         last_error="",
         last_success_at=timezone.now(),
-        messages_imported=F("messages_imported") + report.created,
     )
     return report
 
@@ -145,10 +144,11 @@ def _sync_folder(
         with transaction.atomic():
             items = [(raw, f"{folder.name} UID {uid}") for uid, raw in session.fetch(batch)]
             results = emails_ingest(org=org, items=items, directory=directory, mailbox=mailbox)
-            for result in results:
-                counter = _COUNTERS[result.outcome]
-                setattr(report, counter, getattr(report, counter) + 1)
-            _advance(org, mailbox, folder, token, uidvalidity, batch[-1])
+            created = sum(result.outcome == "created" for result in results)
+            _advance(org, mailbox, folder, token, uidvalidity, batch[-1], created)
+        for result in results:
+            counter = _COUNTERS[result.outcome]
+            setattr(report, counter, getattr(report, counter) + 1)
         report.folders[folder.name] = report.folders.get(folder.name, 0) + len(batch)
 
 
@@ -167,13 +167,17 @@ def _advance(
     token: uuid.UUID,
     uidvalidity: int,
     last_uid: int,
+    created: int = 0,
 ) -> None:
-    """Move the cursor, in the batch's transaction, only while this sync holds the lease."""
+    """Move the cursor, in the batch's transaction, only while this sync holds the lease.
+
+    The count of messages imported moves with it, so a sync that dies or loses its lease later
+    still counts what it committed."""
     now = timezone.now()
     still_ours = (
         Mailbox.objects.for_org(org)
         .filter(pk=mailbox.pk, lease_token=token)
-        .update(lease_expires_at=now + LEASE)
+        .update(lease_expires_at=now + LEASE, messages_imported=F("messages_imported") + created)
     )
     if not still_ours:
         raise LeaseLost
