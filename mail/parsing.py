@@ -11,11 +11,11 @@ import email
 import email.header
 import email.utils
 import hashlib
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
-from html.parser import HTMLParser
 
 import nh3
 
@@ -205,10 +205,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
     html_parts: list[str] = []
     attachments: list[Attachment] = []
     _walk(message, text_parts, html_parts, attachments)
-    html = "\n".join(html_parts)
+    html = sanitise_html("\n".join(html_parts)) if html_parts else ""
     text = "\n\n".join(p.strip("\n") for p in text_parts if p.strip())
     if not text and html:
-        text = html_to_text(html)
+        text = text_of_sanitised_html(html)
     ids = _message_ids(headers.get("message-id", ""))
     automated, out_of_office = classify_automated(message, headers, senders[0] if senders else None)
     return ParsedEmail(
@@ -225,7 +225,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         to=to,
         cc=cc,
         text=text.replace("\x00", ""),
-        html=sanitise_html(html) if html else "",
+        html=html,
         attachments=attachments,
         automated=automated,
         out_of_office=out_of_office,
@@ -303,55 +303,40 @@ def _part_text(part: EmailMessage) -> str:
     return _decode_bytes(payload, part.get_content_charset())
 
 
-class _TextExtractor(HTMLParser):
-    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote",
-                        "table", "ul", "ol", "hr", "pre", "section", "article"})  # fmt: skip
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag in {"script", "style", "head", "title"}:
-            self.skipping += 1
-        elif tag in self.BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style", "head", "title"}:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.chunks.append(data)
-
-
-def html_to_text(html: str) -> str:
-    extractor = _TextExtractor()
-    try:
-        extractor.feed(html)
-        extractor.close()
-    except (AssertionError, ValueError):
-        pass  # keep what was read before the broken markup
-    text = "".join(extractor.chunks).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+_SANITISER = nh3.Cleaner(
+    tags={"a", "b", "blockquote", "br", "code", "div", "em", "i", "li", "ol", "p", "pre",
+          "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "h1",
+          "h2", "h3", "h4", "hr", "img"},
+    # Gone with their content: code, and what no mail client shows (the page title, fallbacks).
+    clean_content_tags={"script", "style", "title", "noscript", "iframe", "noembed", "noframes",
+                        "xmp"},
+    attributes={"a": {"href", "title"}, "img": {"alt", "src"}, "td": {"colspan", "rowspan"}},
+    url_schemes={"http", "https", "mailto", "cid"},
+    link_rel="noopener noreferrer nofollow",
+)  # fmt: skip
+_BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "table",
+                     "ul", "ol", "hr", "pre"})  # fmt: skip
+_SANITISED_TAG = re.compile(r"<(/?)([a-z0-9]+)[^>]*>")
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def sanitise_html(html: str) -> str:
     """Safe to show: no scripts, styles, event handlers or remote loads beyond plain links."""
-    return nh3.clean(
-        html,
-        tags={"a", "b", "blockquote", "br", "code", "div", "em", "i", "li", "ol", "p", "pre",
-              "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "h1",
-              "h2", "h3", "h4", "hr", "img"},
-        attributes={"a": {"href", "title"}, "img": {"alt", "src"}, "td": {"colspan", "rowspan"}},
-        url_schemes={"http", "https", "mailto", "cid"},
-        link_rel="noopener noreferrer nofollow",
-    )  # fmt: skip
+    return _SANITISER.clean(html)
+
+
+def html_to_text(html: str) -> str:
+    return text_of_sanitised_html(sanitise_html(html))
+
+
+def text_of_sanitised_html(sanitised: str) -> str:
+    """Readable text of HTML that went through sanitise_html (parsed once, by html5ever): its
+    markup is regular, so a line break for each block tag and the entities decoded will do."""
+    text = _SANITISED_TAG.sub(lambda tag: "\n" if tag.group(2) in _BLOCKS else "", sanitised)
+    text = html.unescape(text).replace("\xa0", " ")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 _NO_REPLY = re.compile(

@@ -83,6 +83,20 @@ def test_html_only_mail_gets_readable_text_and_sanitised_html():
     assert "<b>Friday</b>" in parsed.html
 
 
+def test_what_no_mail_client_shows_is_neither_text_nor_html():
+    headers = BASIC + "Content-Type: text/html; charset=utf-8\n"
+    body = (
+        "<html><head><title>Newsletter template v3</title></head><body>"
+        "<noscript><img src='https://tracker.example/p.gif'>Enable images</noscript>"
+        "<!-- tracking id 42 --><div>Prices &amp; terms &lt;attached&gt;</div>"
+        "<ul><li>one</li><li>two &#8364;</li></ul></body></html>"
+    )
+    parsed = parse_email(eml(headers, body))
+    assert parsed.text == "Prices & terms <attached>\n\none\n\ntwo €"
+    for hidden in ("Newsletter template", "Enable images", "tracking id"):
+        assert hidden not in parsed.html and hidden not in parsed.text
+
+
 def test_alternative_prefers_plain_text_and_keeps_attachments_and_inline_images():
     headers = BASIC + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="mix"\n'
     body = """--mix
