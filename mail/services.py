@@ -83,18 +83,26 @@ def emails_ingest(
 ) -> list[IngestResult]:
     """Store a batch of emails (raw bytes, where each came from) with a handful of queries.
 
-    Lookups are made once for the batch and rows written in bulk. If the batch cannot be
-    written whole (another worker stored one of its messages a moment ago, or something
-    unexpected), it is done again one email at a time, so one bad email costs only itself.
+    Lookups are made once for the batch and rows written in bulk. If another worker wrote one
+    of the same rows a moment ago (a message, a new contact), the batch is looked up and tried
+    again; if it still cannot be written whole, it is done one email at a time, so one bad
+    email costs only itself.
     """
     directory = directory or OrgDirectory.load(org)
-    try:
-        with transaction.atomic():
-            return _Batch(org, directory, account, mailbox).ingest(items)
-    except SoftTimeLimitExceeded:
-        raise  # the task is out of time: stop, the batch rolls back and the cursor stays put
-    except Exception:
-        return [_ingest_alone(org, item, directory, account, mailbox) for item in items]
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return _Batch(org, directory, account, mailbox).ingest(items)
+        except SoftTimeLimitExceeded:
+            raise  # the task is out of time: stop, the batch rolls back and the cursor stays put
+        except IntegrityError:
+            continue  # the other worker's rows are committed now: the next look-up sees them
+        except Exception:
+            break
+    return [_ingest_alone(org, item, directory, account, mailbox) for item in items]
+
+
+RACE_RETRIES = 3
 
 
 def _ingest_alone(
@@ -105,30 +113,23 @@ def _ingest_alone(
     mailbox: Mailbox | None,
 ) -> IngestResult:
     raw, source = item
-    try:
-        with transaction.atomic():
-            return _Batch(org, directory, account, mailbox).ingest([item])[0]
-    except IntegrityError:
-        # Another worker stored the same message a moment ago: that copy is the one.
-        message_id = _message_id_of(raw)
-        existing = Message.objects.for_org(org).filter(message_id=message_id).first()
-        if existing is not None:
-            return IngestResult("duplicate", message=existing)
-        if UnsortedEmail.objects.for_org(org).filter(message_id=message_id).exists():
-            return IngestResult("unsorted")
-        return _quarantine(org, raw, source, mailbox, "could not be stored: a conflicting row")
-    except SoftTimeLimitExceeded:
-        raise
-    except Exception as error:  # keep the mail and the batch going; the reason says what broke
-        reason = f"could not be stored: {type(error).__name__}: {error}"
-        return _quarantine(org, raw, source, mailbox, reason)
-
-
-def _message_id_of(raw: bytes) -> str:
-    try:
-        return parse_email(raw).message_id
-    except UnparseableEmail:
-        return ""
+    conflict: IntegrityError | None = None
+    for _ in range(RACE_RETRIES):
+        try:
+            with transaction.atomic():
+                return _Batch(org, directory, account, mailbox).ingest([item])[0]
+        except IntegrityError as error:
+            # Another worker stored this message, or a contact or raw copy it needs, a moment
+            # ago: try again, and the look-up finds their rows (a duplicate, a known person).
+            conflict = error
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # keep the mail and the batch going; the reason says what broke
+            reason = f"could not be stored: {type(error).__name__}: {error}"
+            return _quarantine(org, raw, source, mailbox, reason)
+    return _quarantine(
+        org, raw, source, mailbox, f"could not be stored: a conflicting row: {conflict}"
+    )
 
 
 def _quarantine(

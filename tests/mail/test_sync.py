@@ -12,6 +12,7 @@ from mail.models import Mailbox, MailboxFolder
 from mail.secrets import encrypt_secret
 from mail.sync import LeaseLost, _advance, claim_lease, mailbox_sync
 from tests.mail.conftest import PASSWORD
+from tests.mail.workers import finish, go, said, start_worker, worker_env
 
 
 def eml(n: int, *, sender: str, to: str, subject: str = "Rollout", extra: str = "") -> bytes:
@@ -38,22 +39,6 @@ def mailbox_of(dovecot, a):
 
 def customer(a) -> str:
     return a.contact.addresses.get().value
-
-
-def worker_env(**extra: str) -> dict[str, str]:
-    """The environment of a worker process that uses the test database."""
-    import os
-
-    from django.db import connection
-
-    db = connection.settings_dict
-    host = f"?host={db['HOST']}" if str(db["HOST"]).startswith("/") else ""
-    netloc = "" if host else f"{db['HOST']}:{db['PORT'] or 5432}"
-    return os.environ | {
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{netloc}/{db['NAME']}{host}",
-        **extra,
-    }
 
 
 def test_first_sync_imports_the_history_window_and_later_syncs_only_new_mail(
@@ -227,36 +212,6 @@ def test_a_worker_killed_mid_sync_resumes_without_loss_or_duplicates(dovecot, tr
     assert emails.values("message_id").distinct().count() == 300
 
 
-def start_worker(code: str, **env: str):  # type: ignore[no-untyped-def]
-    """A worker process: sets Django up, says "ready", waits for a line on stdin, runs `code`."""
-    import subprocess
-    import sys
-
-    worker = subprocess.Popen(
-        [sys.executable, "-c", "import django, json, sys; django.setup()\n"
-         "print('ready', flush=True); sys.stdin.readline()\n" + code],
-        env=worker_env(**env), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert worker.stdout is not None and worker.stdout.readline() == "ready\n", (
-        worker.stderr.read() if worker.stderr else ""
-    )
-    return worker
-
-
-def go(worker) -> None:  # type: ignore[no-untyped-def]
-    worker.stdin.write("go\n")
-    worker.stdin.flush()
-
-
-def finish(worker) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    import json
-
-    out, err = worker.communicate(timeout=120)
-    assert worker.returncode == 0, err
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def loaded_mailbox(dovecot, a, count: int) -> Mailbox:  # type: ignore[no-untyped-def]
     mailbox = Mailbox.all_orgs.create(
         organisation=a.org, owner=a.sales, email_address=f"race{count}@imap.test",
@@ -323,7 +278,7 @@ def test_a_worker_whose_lease_was_taken_over_mid_batch_writes_nothing_and_the_ne
         MAIL_SYNC_BATCH="20",
     )
     go(stale)
-    assert stale.stdout.readline() == "paused\n"
+    assert said(stale) == "paused"
     old_token = Mailbox.all_orgs.get(pk=mailbox.pk).lease_token
     Mailbox.all_orgs.filter(pk=mailbox.pk).update(lease_expires_at=timezone.now() - timedelta(1))
     successor = start_worker(
