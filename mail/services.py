@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
@@ -46,6 +48,13 @@ class OrgDirectory:
         )
 
 
+class IncomingEmail(NamedTuple):
+    raw: bytes
+    source: str  # where it came from, for people: mailbox, folder and UID
+    # When the server received it (IMAP INTERNALDATE): the date of mail with no Date header.
+    received_at: datetime | None = None
+
+
 @dataclass
 class IngestResult:
     outcome: str  # "created", "duplicate", "unsorted", "quarantined"
@@ -62,6 +71,7 @@ def email_ingest(
     source: str = "",
     account: Account | None = None,
     mailbox: Mailbox | None = None,
+    received_at: datetime | None = None,
 ) -> IngestResult:
     """Store one email. Safe to call again with the same bytes: nothing is duplicated.
 
@@ -69,14 +79,18 @@ def email_ingest(
     unsorted email); otherwise the people in it decide.
     """
     return emails_ingest(
-        org=org, items=[(raw, source)], directory=directory, account=account, mailbox=mailbox
+        org=org,
+        items=[IncomingEmail(raw, source, received_at)],
+        directory=directory,
+        account=account,
+        mailbox=mailbox,
     )[0]
 
 
 def emails_ingest(
     *,
     org: Organisation,
-    items: list[tuple[bytes, str]],
+    items: Sequence[IncomingEmail | tuple[bytes, str]],
     directory: OrgDirectory | None = None,
     account: Account | None = None,
     mailbox: Mailbox | None = None,
@@ -89,17 +103,18 @@ def emails_ingest(
     email costs only itself.
     """
     directory = directory or OrgDirectory.load(org)
+    emails = [IncomingEmail(*item) for item in items]
     for _ in range(2):
         try:
             with transaction.atomic():
-                return _Batch(org, directory, account, mailbox).ingest(items)
+                return _Batch(org, directory, account, mailbox).ingest(emails)
         except SoftTimeLimitExceeded:
             raise  # the task is out of time: stop, the batch rolls back and the cursor stays put
         except IntegrityError:
             continue  # the other worker's rows are committed now: the next look-up sees them
         except Exception:
             break
-    return [_ingest_alone(org, item, directory, account, mailbox) for item in items]
+    return [_ingest_alone(org, item, directory, account, mailbox) for item in emails]
 
 
 RACE_RETRIES = 3
@@ -107,12 +122,12 @@ RACE_RETRIES = 3
 
 def _ingest_alone(
     org: Organisation,
-    item: tuple[bytes, str],
+    item: IncomingEmail,
     directory: OrgDirectory,
     account: Account | None,
     mailbox: Mailbox | None,
 ) -> IngestResult:
-    raw, source = item
+    raw, source, _ = item
     conflict: IntegrityError | None = None
     for _ in range(RACE_RETRIES):
         try:
@@ -168,12 +183,14 @@ class _Batch:
         # replies that carry no usable headers; built from the database once, then kept current.
         self.by_subject: dict[tuple[int, str], list[tuple[Conversation, set[str]]]] = {}
 
-    def ingest(self, items: list[tuple[bytes, str]]) -> list[IngestResult]:
+    def ingest(self, items: list[IncomingEmail]) -> list[IngestResult]:
         parsed: list[tuple[bytes, str, str, ParsedEmail | None, str]] = []
-        for raw, source in items:
+        for raw, source, received_at in items:
             sha = hashlib.sha256(raw).hexdigest()
             try:
-                parsed.append((raw, source, sha, parse_email(raw), ""))
+                found = parse_email(raw)
+                found.date = found.date or received_at
+                parsed.append((raw, source, sha, found, ""))
             except UnparseableEmail as error:
                 parsed.append((raw, source, sha, None, str(error)))
         self._look_up([email for _, _, _, email, _ in parsed if email is not None])
@@ -526,7 +543,11 @@ def unsorted_file(
 ) -> Message:
     """File an email from nobody we know under an account: its people become contacts there."""
     raw = RawEmail.objects.for_org(org).get(pk=unsorted.raw_email_id).raw
-    result = email_ingest(org=org, raw=bytes(raw), account=account)
+    # Mail with no Date header keeps the date it had while it waited (the server's, or when
+    # it came in), not the day it was filed.
+    result = email_ingest(
+        org=org, raw=bytes(raw), account=account, received_at=unsorted.occurred_at
+    )
     if result.message is None:
         raise ValueError(f"the email could not be filed: {result.reason or result.outcome}")
     UnsortedEmail.objects.for_org(org).filter(pk=unsorted.pk).update(

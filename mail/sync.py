@@ -21,7 +21,7 @@ from django.utils import timezone
 from mail.imap import ImapSession, MailboxError, imap_session
 from mail.models import Mailbox, MailboxFolder
 from mail.secrets import decrypt_secret
-from mail.services import OrgDirectory, emails_ingest
+from mail.services import IncomingEmail, OrgDirectory, emails_ingest
 from organisations.models import Organisation
 
 LEASE = timedelta(minutes=5)
@@ -142,7 +142,10 @@ def _sync_folder(
     for start in range(0, len(uids), batch_size):
         batch = uids[start : start + batch_size]
         with transaction.atomic():
-            items = [(raw, f"{folder.name} UID {uid}") for uid, raw in session.fetch(batch)]
+            items = [
+                IncomingEmail(fetched.raw, f"{folder.name} UID {fetched.uid}", fetched.received_at)
+                for fetched in session.fetch(batch)
+            ]
             results = emails_ingest(org=org, items=items, directory=directory, mailbox=mailbox)
             created = sum(result.outcome == "created" for result in results)
             _advance(org, mailbox, folder, token, uidvalidity, batch[-1], created)

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from conversations.models import Message
-from mail.models import Mailbox, MailboxFolder
+from mail.models import Mailbox, MailboxFolder, UnsortedEmail
 from mail.secrets import encrypt_secret
+from mail.services import unsorted_file
 from mail.sync import LeaseLost, _advance, claim_lease, mailbox_sync
 from tests.mail.conftest import PASSWORD
 from tests.mail.workers import finish, go, said, start_worker, worker_env
@@ -96,6 +97,34 @@ def test_the_same_message_in_two_colleagues_mailboxes_is_one_message(dovecot, a,
     report = mailbox_sync(org=a.org, mailbox_id=bob.pk)
     assert (report.created, report.duplicates) == (0, 1)
     assert Message.objects.for_org(a.org).filter(subject="Rollout 1").count() == 1
+
+
+def test_mail_without_a_date_header_is_dated_when_the_server_received_it(dovecot, a, mailbox_of):
+    mailbox = mailbox_of()
+    received = (timezone.now() - timedelta(days=10)).replace(microsecond=0)
+    undated = (
+        f"From: {customer(a)}\r\nTo: {a.sales.email}\r\nSubject: No date\r\n"
+        "Message-ID: <undated@x>\r\n\r\nWhen was this sent?\r\n"
+    ).encode()
+    dovecot.append(mailbox.username, "INBOX", undated, when=received)
+    stranger = undated.replace(customer(a).encode(), b"who@unknown.example").replace(
+        b"<undated@x>", b"<undated-stranger@x>"
+    )
+    dovecot.append(mailbox.username, "INBOX", stranger, when=received)
+    dated = eml(1, sender=customer(a), to=a.sales.email)  # Date: 16 Nov 2026 10:01 UTC
+    dovecot.append(mailbox.username, "INBOX", dated, when=received)
+    mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    message = Message.objects.for_org(a.org).get(message_id="<undated@x>")
+    assert message.occurred_at == received
+    message.conversation.refresh_from_db()
+    assert message.conversation.last_inbound_at == received
+    dated_message = Message.objects.for_org(a.org).get(subject="Rollout 1")
+    assert dated_message.occurred_at.isoformat() == "2026-11-16T10:01:00+00:00", "Date wins"
+    # Unsorted mail keeps that date, also once a member files it.
+    waiting = UnsortedEmail.objects.for_org(a.org).get(message_id="<undated-stranger@x>")
+    assert waiting.occurred_at == received
+    filed = unsorted_file(org=a.org, unsorted=waiting, account=a.account, by=a.sales)
+    assert filed.occurred_at == received
 
 
 def test_a_new_uidvalidity_resyncs_the_folder_without_duplicates(dovecot, a, mailbox_of):
