@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
+from functools import cached_property
 
 import nh3
 
@@ -36,11 +37,12 @@ class Address:
     name: str
     address: str  # lower-cased
 
-    @property
+    # Asked for many times per email: worked out once (frozen dataclasses allow this).
+    @cached_property
     def normalised(self) -> str:
         return normalise_email(self.address)
 
-    @property
+    @cached_property
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
 
