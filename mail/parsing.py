@@ -158,10 +158,48 @@ def _raw_headers(message: EmailMessage) -> list[tuple[str, str]]:
 def _addresses(headers: list[tuple[str, str]], name: str) -> list[Address]:
     values = [decode_header(v) for n, v in headers if n == name]
     found = []
-    for display, address in email.utils.getaddresses(values):
+    for display, address in _mailboxes(values):
         address = address.strip().strip("<>").lower()
         if "@" in address and " " not in address and len(address) <= 254:
             found.append(Address(name=display.strip()[:200], address=address))
+    return found
+
+
+_ADDR_SPEC = (
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
+# One plain mailbox of a list: "Name" <a@b>, Name <a@b>, <a@b> or a@b, then a comma or the end.
+_PLAIN_MAILBOX = re.compile(
+    rf'[ \t]*(?:"(?P<quoted>[^"\\\r\n]*)"[ \t]*<(?P<in_quoted>{_ADDR_SPEC})>'
+    rf"|(?P<name>[^\"<>,;:\\()@\[\]\r\n]*?)[ \t]*<(?P<in_name>{_ADDR_SPEC})>"
+    rf"|(?P<bare>{_ADDR_SPEC}))[ \t]*(?:,|$)"
+)
+
+
+_BLANKS = re.compile(r"[ \t]+")
+
+
+def _mailboxes(values: list[str]) -> list[tuple[str, str]]:
+    """(name, address) pairs, as `email.utils.getaddresses` reads them. Most headers are plain
+    lists of mailboxes, read here with one pattern; the rest (comments, groups, escapes,
+    obsolete routes) go to the stdlib's character-by-character parser."""
+    found = []
+    for value in values:
+        position = 0
+        plain: list[tuple[str, str]] = []
+        while position < len(value):
+            mailbox = _PLAIN_MAILBOX.match(value, position)
+            if mailbox is None:
+                break
+            if mailbox["bare"] is not None:
+                plain.append(("", mailbox["bare"]))
+            elif mailbox["in_quoted"] is not None:
+                plain.append((mailbox["quoted"], mailbox["in_quoted"]))
+            else:
+                plain.append((_BLANKS.sub(" ", mailbox["name"]).strip(" \t"), mailbox["in_name"]))
+            position = mailbox.end()
+        found += plain if position >= len(value) else email.utils.getaddresses([value])
     return found
 
 
@@ -267,7 +305,8 @@ def _walk(
         return
     content_type = part.get_content_type()
     disposition = (part.get("Content-Disposition") or "").lower()
-    filename = decode_header(part.get_filename() or "") if part.get_filename() else ""
+    filename = part.get_filename()
+    filename = decode_header(filename) if filename else ""
     if (
         content_type in {"text/plain", "text/html"}
         and "attachment" not in disposition
@@ -316,9 +355,8 @@ _SANITISER = nh3.Cleaner(
     url_schemes={"http", "https", "mailto", "cid"},
     link_rel="noopener noreferrer nofollow",
 )  # fmt: skip
-_BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote", "table",
-                     "ul", "ol", "hr", "pre"})  # fmt: skip
-_SANITISED_TAG = re.compile(r"<(/?)([a-z0-9]+)[^>]*>")
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|tr|h1|h2|h3|h4|blockquote|table|ul|ol|hr|pre)\b[^>]*>")
+_TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -335,8 +373,7 @@ def html_to_text(html: str) -> str:
 def text_of_sanitised_html(sanitised: str) -> str:
     """Readable text of HTML that went through sanitise_html (parsed once, by html5ever): its
     markup is regular, so a line break for each block tag and the entities decoded will do."""
-    text = _SANITISED_TAG.sub(lambda tag: "\n" if tag.group(2) in _BLOCKS else "", sanitised)
-    text = html.unescape(text).replace("\xa0", " ")
+    text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", sanitised))).replace("\xa0", " ")
     lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
