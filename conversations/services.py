@@ -158,10 +158,15 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
             accounts[message.account_id] = max(accounts.get(message.account_id, at), at)
     if not clocks:
         return
+    # The organisation is a column of the VALUES list, not a constant: with a constant, the
+    # planner (which cannot estimate the row-level security filter) scans every conversation
+    # of the organisation once per row of the list; as a join column it finds each by key.
     params: list[Any] = []
     for conversation_id, c in clocks.items():
-        params += [conversation_id, c.latest, c.earliest, c.added, c.inbound, c.outbound]
-    values = _values(len(clocks), "bigint timestamptz timestamptz int timestamptz timestamptz")
+        params += [org.pk, conversation_id, c.latest, c.earliest, c.added, c.inbound, c.outbound]
+    values = _values(
+        len(clocks), "bigint bigint timestamptz timestamptz int timestamptz timestamptz"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -171,20 +176,21 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
                    message_count = c.message_count + v.added,
                    last_inbound_at = GREATEST(c.last_inbound_at, v.inbound),
                    last_outbound_at = GREATEST(c.last_outbound_at, v.outbound)
-              FROM (VALUES {values}) AS v(id, latest, earliest, added, inbound, outbound)
-             WHERE c.organisation_id = %s AND c.id = v.id
+              FROM (VALUES {values}) AS v(org, id, latest, earliest, added, inbound, outbound)
+             WHERE c.organisation_id = v.org AND c.id = v.id
             """,  # noqa: S608 - only placeholders are interpolated
-            [*params, org.pk],
+            params,
         )
         if accounts:
+            values = _values(len(accounts), "bigint bigint timestamptz")
             cursor.execute(
                 f"""
                 UPDATE accounts_account AS a
                    SET last_interaction_at = GREATEST(a.last_interaction_at, v.at)
-                  FROM (VALUES {_values(len(accounts), "bigint timestamptz")}) AS v(id, at)
-                 WHERE a.organisation_id = %s AND a.id = v.id
+                  FROM (VALUES {values}) AS v(org, id, at)
+                 WHERE a.organisation_id = v.org AND a.id = v.id
                 """,  # noqa: S608 - only placeholders are interpolated
-                [*(value for item in accounts.items() for value in item), org.pk],
+                [value for item in accounts.items() for value in (org.pk, *item)],
             )
     conversation_states_refresh(org=org, conversation_ids=clocks)
     messages_index(org=org, message_ids=[m.pk for m in messages])

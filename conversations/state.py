@@ -159,11 +159,21 @@ def conversation_states_refresh(*, org: Organisation, conversation_ids: Iterable
             last_activity_at=last_activity_at,
             now=now,
         )
-        rows += [pk, derived.state, derived.since, derived.reply_due_at, derived.nudge_due_at]
+        rows += [
+            org.pk,
+            pk,
+            derived.state,
+            derived.since,
+            derived.reply_due_at,
+            derived.nudge_due_at,
+        ]
     if not rows:
         return 0
+    # The organisation is a column of the list, not a constant, so each conversation is found
+    # by key (see record_activity_bulk: the planner cannot estimate row-level security).
     values = ", ".join(
-        ["(%s::bigint, %s, %s::timestamptz, %s::timestamptz, %s::timestamptz)"] * (len(rows) // 5)
+        ["(%s::bigint, %s::bigint, %s, %s::timestamptz, %s::timestamptz, %s::timestamptz)"]
+        * (len(rows) // 6)
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -171,11 +181,11 @@ def conversation_states_refresh(*, org: Organisation, conversation_ids: Iterable
             UPDATE conversations_conversation AS c
                SET state = v.state, state_since = v.since,
                    reply_due_at = v.reply_due_at, nudge_due_at = v.nudge_due_at
-              FROM (VALUES {values}) AS v(id, state, since, reply_due_at, nudge_due_at)
-             WHERE c.organisation_id = %s AND c.id = v.id
+              FROM (VALUES {values}) AS v(org, id, state, since, reply_due_at, nudge_due_at)
+             WHERE c.organisation_id = v.org AND c.id = v.id
                AND (c.state, c.state_since, c.reply_due_at, c.nudge_due_at)
                    IS DISTINCT FROM (v.state, v.since, v.reply_due_at, v.nudge_due_at)
             """,  # noqa: S608 - only placeholders are interpolated
-            [*rows, org.pk],
+            rows,
         )
         return cursor.rowcount

@@ -9,11 +9,15 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import NamedTuple
 
 TIMEOUT_SECONDS = 30
 _LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\)\s+(?P<delim>"[^"]*"|NIL)\s+(?P<name>.+)$')
 _UID = re.compile(rb"UID (\d+)")
+_INTERNALDATE = re.compile(
+    rb'INTERNALDATE "\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([-+]\d{4})"'
+)
 SENT_FALLBACK_NAMES = ("Sent", "Sent Items", "Sent Messages", "INBOX.Sent", "[Gmail]/Sent Mail")
 
 
@@ -92,30 +96,59 @@ class ImapSession:
         # `UID SEARCH UID n:*` answers with the highest UID even when it is below n: filter.
         return sorted(uid for uid in (int(u) for u in (data[0] or b"").split()) if keep(uid))
 
-    def fetch(self, uids: list[int]) -> Iterator[tuple[int, bytes]]:
-        status, data = self.connection.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
+    def fetch(self, uids: list[int]) -> Iterator[Fetched]:
+        """The messages with these UIDs: bytes, and when the server received each."""
+        status, data = self.connection.uid(
+            "FETCH", ",".join(map(str, uids)), "(UID INTERNALDATE BODY.PEEK[])"
+        )
         if status != "OK":
             raise MailboxError("the server refused to send the messages")
-        # Servers may send UID before the body ("1 (UID 7 BODY[] {n}") or after it, in the
-        # bytes that close the item (" UID 7)"): look in both places.
-        pending: bytes | None = None
+        # Servers may send UID and INTERNALDATE before the body ("1 (UID 7 BODY[] {n}") or
+        # after it, in the bytes that close the item (" UID 7)"): look in both places.
+        pending: tuple[bytes, bytes] | None = None
         for item in data:
             if isinstance(item, tuple) and len(item) == 2:
                 if pending is not None:
-                    raise MailboxError("the server sent a message without its UID")
-                uid = _UID.search(item[0])
-                if uid:
-                    yield int(uid.group(1)), item[1]
-                else:
-                    pending = item[1]
+                    yield _fetched(*pending)
+                pending = (item[0], item[1])
             elif pending is not None and isinstance(item, bytes):
-                uid = _UID.search(item)
-                if uid is None:
-                    raise MailboxError("the server sent a message without its UID")
-                yield int(uid.group(1)), pending
+                yield _fetched(pending[0] + b" " + item, pending[1])
                 pending = None
         if pending is not None:
-            raise MailboxError("the server sent a message without its UID")
+            yield _fetched(*pending)
+
+
+class Fetched(NamedTuple):
+    uid: int
+    raw: bytes
+    received_at: datetime | None  # INTERNALDATE: the date of mail that has no Date header
+
+
+_MONTHS = {m: n for n, m in enumerate(
+    (b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+     b"dec"), start=1)}  # fmt: skip
+
+
+def _fetched(attributes: bytes, raw: bytes) -> Fetched:
+    uid = _UID.search(attributes)
+    if uid is None:
+        raise MailboxError("the server sent a message without its UID")
+    return Fetched(int(uid.group(1)), raw, _internal_date(attributes))
+
+
+def _internal_date(attributes: bytes) -> datetime | None:
+    found = _INTERNALDATE.search(attributes)
+    if found is None:
+        return None
+    day, month, year, hour, minute, second, zone = found.groups()
+    try:
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5]))
+        return datetime(
+            int(year), _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second),
+            tzinfo=timezone(-offset if zone.startswith(b"-") else offset),
+        ).astimezone(UTC)  # fmt: skip
+    except (KeyError, ValueError, OverflowError):
+        return None
 
 
 @contextmanager

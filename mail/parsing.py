@@ -11,6 +11,7 @@ import email
 import email.header
 import email.utils
 import hashlib
+import html
 import mimetypes
 import re
 import unicodedata
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message as EmailMessage
-from html.parser import HTMLParser
+from functools import cached_property
 from urllib.parse import unquote
 
 import nh3
@@ -39,11 +40,12 @@ class Address:
     name: str
     address: str  # lower-cased
 
-    @property
+    # Asked for many times per email: worked out once (frozen dataclasses allow this).
+    @cached_property
     def normalised(self) -> str:
         return normalise_email(self.address)
 
-    @property
+    @cached_property
     def domain(self) -> str:
         return self.address.rpartition("@")[2]
 
@@ -159,10 +161,48 @@ def _raw_headers(message: EmailMessage) -> list[tuple[str, str]]:
 def _addresses(headers: list[tuple[str, str]], name: str) -> list[Address]:
     values = [decode_header(v) for n, v in headers if n == name]
     found = []
-    for display, address in email.utils.getaddresses(values):
+    for display, address in _mailboxes(values):
         address = address.strip().strip("<>").lower()
         if "@" in address and " " not in address and len(address) <= 254:
             found.append(Address(name=display.strip()[:200], address=address))
+    return found
+
+
+_ADDR_SPEC = (
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
+# One plain mailbox of a list: "Name" <a@b>, Name <a@b>, <a@b> or a@b, then a comma or the end.
+_PLAIN_MAILBOX = re.compile(
+    rf'[ \t]*(?:"(?P<quoted>[^"\\\r\n]*)"[ \t]*<(?P<in_quoted>{_ADDR_SPEC})>'
+    rf"|(?P<name>[^\"<>,;:\\()@\[\]\r\n]*?)[ \t]*<(?P<in_name>{_ADDR_SPEC})>"
+    rf"|(?P<bare>{_ADDR_SPEC}))[ \t]*(?:,|$)"
+)
+
+
+_BLANKS = re.compile(r"[ \t]+")
+
+
+def _mailboxes(values: list[str]) -> list[tuple[str, str]]:
+    """(name, address) pairs, as `email.utils.getaddresses` reads them. Most headers are plain
+    lists of mailboxes, read here with one pattern; the rest (comments, groups, escapes,
+    obsolete routes) go to the stdlib's character-by-character parser."""
+    found = []
+    for value in values:
+        position = 0
+        plain: list[tuple[str, str]] = []
+        while position < len(value):
+            mailbox = _PLAIN_MAILBOX.match(value, position)
+            if mailbox is None:
+                break
+            if mailbox["bare"] is not None:
+                plain.append(("", mailbox["bare"]))
+            elif mailbox["in_quoted"] is not None:
+                plain.append((mailbox["quoted"], mailbox["in_quoted"]))
+            else:
+                plain.append((_BLANKS.sub(" ", mailbox["name"]).strip(" \t"), mailbox["in_name"]))
+            position = mailbox.end()
+        found += plain if position >= len(value) else email.utils.getaddresses([value])
     return found
 
 
@@ -208,10 +248,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
     html_parts: list[str] = []
     attachments: list[AttachmentPart] = []
     _walk(message, text_parts, html_parts, attachments)
-    html = "\n".join(html_parts)
+    html = sanitise_html("\n".join(html_parts)) if html_parts else ""
     text = "\n\n".join(p.strip("\n") for p in text_parts if p.strip())
     if not text and html:
-        text = html_to_text(html)
+        text = text_of_sanitised_html(html)
     ids = _message_ids(headers.get("message-id", ""))
     automated, out_of_office = classify_automated(message, headers, senders[0] if senders else None)
     return ParsedEmail(
@@ -228,7 +268,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         to=to,
         cc=cc,
         text=text.replace("\x00", ""),
-        html=sanitise_html(html) if html else "",
+        html=html,
         attachments=attachments,
         automated=automated,
         out_of_office=out_of_office,
@@ -268,7 +308,8 @@ def _walk(
         return
     content_type = part.get_content_type()
     disposition = (part.get("Content-Disposition") or "").lower()
-    filename = decode_header(part.get_filename() or "") if part.get_filename() else ""
+    filename = part.get_filename()
+    filename = decode_header(filename) if filename else ""
     if (
         content_type in {"text/plain", "text/html"}
         and "attachment" not in disposition
@@ -334,60 +375,14 @@ def _part_text(part: EmailMessage) -> str:
     return _decode_bytes(payload, part.get_content_charset())
 
 
-class _TextExtractor(HTMLParser):
-    BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "blockquote",
-                        "table", "ul", "ol", "hr", "pre", "section", "article"})  # fmt: skip
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag in {"script", "style", "head", "title"}:
-            self.skipping += 1
-        elif tag in self.BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style", "head", "title"}:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCKS:
-            self.chunks.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.chunks.append(data)
-
-
-def html_to_text(html: str) -> str:
-    extractor = _TextExtractor()
-    try:
-        extractor.feed(html)
-        extractor.close()
-    except (AssertionError, ValueError):
-        pass  # keep what was read before the broken markup
-    text = "".join(extractor.chunks).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
-
-def _clean_html(html: str, attribute_filter: Callable[[str, str, str], str | None]) -> str:
-    """nh3 with the rules for email; `attribute_filter` may rewrite or drop (None) any kept
-    attribute (tag, name, value)."""
-    return nh3.clean(
-        html,
-        tags={"a", "b", "blockquote", "br", "code", "div", "em", "i", "li", "ol", "p", "pre",
-              "span", "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "h1",
-              "h2", "h3", "h4", "hr", "img"},
-        attributes={"a": {"href", "title"}, "img": {"alt", "src"}, "td": {"colspan", "rowspan"}},
-        attribute_filter=attribute_filter,
-        url_schemes={"http", "https", "mailto", "cid"},
-        link_rel="noopener noreferrer nofollow",
-    )  # fmt: skip
-
-
-_IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
+_TAGS = {"a", "b", "blockquote", "br", "code", "div", "em", "i", "li", "ol", "p", "pre", "span",
+         "strong", "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "h1", "h2", "h3",
+         "h4", "hr", "img"}  # fmt: skip
+# Gone with their content: code, and what no mail client shows (the page title, fallbacks).
+_DROPPED_WITH_CONTENT = {"script", "style", "title", "noscript", "iframe", "noembed", "noframes",
+                         "xmp"}  # fmt: skip
+_ATTRIBUTES = {"a": {"href", "title"}, "img": {"alt", "src"}, "td": {"colspan", "rowspan"}}
+_SCHEMES = {"http", "https", "mailto", "cid"}
 
 
 def _keep_only_cid_images(tag: str, attribute: str, value: str) -> str | None:
@@ -397,10 +392,47 @@ def _keep_only_cid_images(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# Built once: ingestion sanitises every HTML email with it.
+_SANITISER = nh3.Cleaner(
+    tags=_TAGS, clean_content_tags=_DROPPED_WITH_CONTENT, attributes=_ATTRIBUTES,
+    attribute_filter=_keep_only_cid_images, url_schemes=_SCHEMES,
+    link_rel="noopener noreferrer nofollow",
+)  # fmt: skip
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|tr|h1|h2|h3|h4|blockquote|table|ul|ol|hr|pre)\b[^>]*>")
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _clean_html(html: str, attribute_filter: Callable[[str, str, str], str | None]) -> str:
+    """nh3 with the rules for email; `attribute_filter` may rewrite or drop (None) any kept
+    attribute (tag, name, value). For display, where the filter differs per email."""
+    return nh3.clean(
+        html, tags=_TAGS, clean_content_tags=_DROPPED_WITH_CONTENT, attributes=_ATTRIBUTES,
+        attribute_filter=attribute_filter, url_schemes=_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )  # fmt: skip
+
+
 def sanitise_html(html: str) -> str:
     """Safe to show: no scripts, styles, event handlers, forms, or images other than the
     email's own inline (cid:) ones; plain links stay."""
-    return _clean_html(html, _keep_only_cid_images)
+    return _SANITISER.clean(html)
+
+
+def html_to_text(html: str) -> str:
+    return text_of_sanitised_html(sanitise_html(html))
+
+
+def text_of_sanitised_html(sanitised: str) -> str:
+    """Readable text of HTML that went through sanitise_html (parsed once, by html5ever): its
+    markup is regular, so a line break for each block tag and the entities decoded will do."""
+    text = html.unescape(_TAG.sub("", _BLOCK_TAG.sub("\n", sanitised))).replace("\xa0", " ")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+_IMG_WITHOUT_SRC = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,13 @@ _WROTE = re.compile(
     r")\s*:?\s*$",
     re.IGNORECASE,
 )
+# Every way _WROTE can match contains one of these, case-folded (no spaces in them, so a header
+# wrapped over two lines still shows one): text without any, most of it, skips that costly
+# pattern, and so does every line without one.
+_WROTE_HINTS = ("wrote", "writes", "schrieb", "écrit", "ecrit", "escribi", "scritto",
+                "schreef", "geschreven", "escreveu", "skrev", "pisze", "napisa", "написа",
+                "napsal", "kirjoitti", "yazd", "写道", "のメッセージ")  # fmt: skip
+_WROTE_START = re.compile(r"^\s*(on|am|le|el|op|il|em|den|w dniu)\b", re.IGNORECASE)
 _SEPARATOR = re.compile(
     r"^\s*(-{2,}\s*(original message|urspr[üu]ngliche nachricht|message d'origine|"
     r"mensaje original|messaggio originale|oorspronkelijk bericht|forwarded message)\s*-{2,}"
@@ -64,25 +71,32 @@ class SplitBody:
     signature: str
 
 
-def _kinds(lines: list[str]) -> list[str]:
+def _may_say_wrote(text: str) -> bool:
+    folded = text.casefold()
+    return any(hint in folded for hint in _WROTE_HINTS)
+
+
+def _kinds(lines: list[str], may_say_wrote: bool) -> list[str]:
+    def _wrote(line: str) -> bool:
+        return may_say_wrote and _may_say_wrote(line) and _WROTE.match(line) is not None
+
     kinds: list[str] = []
     index = 0
     while index < len(lines):
         line = lines[index]
         stripped = line.strip()
-        wrapped = _wrote_wraps(lines, index) if stripped else 0
         if not stripped:
             kinds.append("e")
-        elif stripped.startswith(">") and not _WROTE.match(stripped.lstrip("> ")):
+        elif stripped.startswith(">") and not _wrote(stripped.lstrip("> ")):
             kinds.append("q")
         elif (
             _SEPARATOR.match(line)
-            or _WROTE.match(line)
+            or _wrote(line)
             or _HEADER.match(line)
             and any(_HEADER_FOLLOW.match(following) for following in lines[index + 1 : index + 4])
         ):
             kinds.append("d")
-        elif wrapped:
+        elif may_say_wrote and (wrapped := _wrote_wraps(lines, index)):
             kinds.extend("d" * (wrapped + 1))
             index += wrapped + 1
             continue
@@ -99,12 +113,12 @@ def _kinds(lines: list[str]) -> list[str]:
 
 def _wrote_wraps(lines: list[str], index: int) -> int:
     """How many more lines an "On ... wrote:" header wrapped over (0 if it is not one)."""
-    if not re.match(r"^\s*(on|am|le|el|op|il|em|den|w dniu)\b", lines[index], re.IGNORECASE):
+    if not _WROTE_START.match(lines[index]):
         return 0
     joined = lines[index]
     for extra, following in enumerate(lines[index + 1 : index + 3], start=1):
         joined += " " + following.strip()
-        if _WROTE.match(joined):
+        if _may_say_wrote(joined) and _WROTE.match(joined):
             return extra
     return 0
 
@@ -112,7 +126,7 @@ def _wrote_wraps(lines: list[str], index: int) -> int:
 def split_reply(text: str) -> SplitBody:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    kinds = _kinds(lines)
+    kinds = _kinds(lines, _may_say_wrote(text))
     first_quote = next((i for i, k in enumerate(kinds) if k in "dq"), None)
     if first_quote is None:
         new_lines, quoted_lines = lines, []

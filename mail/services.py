@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -15,6 +17,7 @@ from accounts.models import FREE_MAIL_DOMAINS, Account, AccountDomain
 from contacts.models import Contact, ContactAddress, normalise_address
 from conversations.models import Conversation, Message, Participant
 from conversations.services import record_activity_bulk
+from mail.bulk import copy_insert, copy_rows
 from mail.models import (
     Attachment,
     EmailDraft,
@@ -25,7 +28,7 @@ from mail.models import (
     UnsortedEmail,
 )
 from mail.parsing import Address, AttachmentPart, ParsedEmail, UnparseableEmail, parse_email
-from mail.quotes import split_reply
+from mail.quotes import SplitBody, split_reply
 from mail.threading import (
     SUBJECT_WINDOW,
     conversation_from_token,
@@ -60,12 +63,43 @@ class OrgDirectory:
         )
 
 
+class IncomingEmail(NamedTuple):
+    raw: bytes
+    source: str  # where it came from, for people: mailbox, folder and UID
+    # When the server received it (IMAP INTERNALDATE): the date of mail with no Date header.
+    received_at: datetime | None = None
+
+
 @dataclass
 class IngestResult:
     outcome: str  # "created", "duplicate", "unsorted", "quarantined"
     message: Message | None = None
     reason: str = ""
     created_contacts: list[Contact] = field(default_factory=list)
+
+
+@dataclass
+class PreparedEmail:
+    """An email read and split into new text and quotes: all the work that needs no database,
+    so a sync can do it for the next batch while the database writes this one."""
+
+    raw: bytes
+    source: str
+    sha256: str
+    email: ParsedEmail | None  # None when it cannot be read
+    reason: str = ""  # why it cannot be read
+    split: SplitBody | None = None
+
+
+def prepare_email(item: IncomingEmail | tuple[bytes, str]) -> PreparedEmail:
+    raw, source, received_at = IncomingEmail(*item)
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        email = parse_email(raw)
+    except UnparseableEmail as error:
+        return PreparedEmail(raw, source, sha, None, reason=str(error))
+    email.date = email.date or received_at
+    return PreparedEmail(raw, source, sha, email, split=split_reply(email.text))
 
 
 def email_ingest(
@@ -76,6 +110,7 @@ def email_ingest(
     source: str = "",
     account: Account | None = None,
     mailbox: Mailbox | None = None,
+    received_at: datetime | None = None,
 ) -> IngestResult:
     """Store one email. Safe to call again with the same bytes: nothing is duplicated.
 
@@ -83,66 +118,73 @@ def email_ingest(
     unsorted email); otherwise the people in it decide.
     """
     return emails_ingest(
-        org=org, items=[(raw, source)], directory=directory, account=account, mailbox=mailbox
+        org=org,
+        items=[IncomingEmail(raw, source, received_at)],
+        directory=directory,
+        account=account,
+        mailbox=mailbox,
     )[0]
 
 
 def emails_ingest(
     *,
     org: Organisation,
-    items: list[tuple[bytes, str]],
+    items: Sequence[PreparedEmail | IncomingEmail | tuple[bytes, str]],
     directory: OrgDirectory | None = None,
     account: Account | None = None,
     mailbox: Mailbox | None = None,
 ) -> list[IngestResult]:
-    """Store a batch of emails (raw bytes, where each came from) with a handful of queries.
+    """Store a batch of emails (raw bytes and where each came from, or already prepared) with
+    a handful of queries.
 
-    Lookups are made once for the batch and rows written in bulk. If the batch cannot be
-    written whole (another worker stored one of its messages a moment ago, or something
-    unexpected), it is done again one email at a time, so one bad email costs only itself.
+    Lookups are made once for the batch and rows written in bulk. If another worker wrote one
+    of the same rows a moment ago (a message, a new contact), the batch is looked up and tried
+    again; if it still cannot be written whole, it is done one email at a time, so one bad
+    email costs only itself.
     """
     directory = directory or OrgDirectory.load(org)
-    try:
-        with transaction.atomic():
-            return _Batch(org, directory, account, mailbox).ingest(items)
-    except SoftTimeLimitExceeded:
-        raise  # the task is out of time: stop, the batch rolls back and the cursor stays put
-    except Exception:
-        return [_ingest_alone(org, item, directory, account, mailbox) for item in items]
+    emails = [item if isinstance(item, PreparedEmail) else prepare_email(item) for item in items]
+    for _ in range(2):
+        try:
+            with transaction.atomic():
+                return _Batch(org, directory, account, mailbox).ingest(emails)
+        except SoftTimeLimitExceeded:
+            raise  # the task is out of time: stop, the batch rolls back and the cursor stays put
+        except IntegrityError:
+            continue  # the other worker's rows are committed now: the next look-up sees them
+        except Exception:
+            break
+    return [_ingest_alone(org, item, directory, account, mailbox) for item in emails]
+
+
+RACE_RETRIES = 3
 
 
 def _ingest_alone(
     org: Organisation,
-    item: tuple[bytes, str],
+    item: PreparedEmail,
     directory: OrgDirectory,
     account: Account | None,
     mailbox: Mailbox | None,
 ) -> IngestResult:
-    raw, source = item
-    try:
-        with transaction.atomic():
-            return _Batch(org, directory, account, mailbox).ingest([item])[0]
-    except IntegrityError:
-        # Another worker stored the same message a moment ago: that copy is the one.
-        message_id = _message_id_of(raw)
-        existing = Message.objects.for_org(org).filter(message_id=message_id).first()
-        if existing is not None:
-            return IngestResult("duplicate", message=existing)
-        if UnsortedEmail.objects.for_org(org).filter(message_id=message_id).exists():
-            return IngestResult("unsorted")
-        return _quarantine(org, raw, source, mailbox, "could not be stored: a conflicting row")
-    except SoftTimeLimitExceeded:
-        raise
-    except Exception as error:  # keep the mail and the batch going; the reason says what broke
-        reason = f"could not be stored: {type(error).__name__}: {error}"
-        return _quarantine(org, raw, source, mailbox, reason)
-
-
-def _message_id_of(raw: bytes) -> str:
-    try:
-        return parse_email(raw).message_id
-    except UnparseableEmail:
-        return ""
+    raw, source = item.raw, item.source
+    conflict: IntegrityError | None = None
+    for _ in range(RACE_RETRIES):
+        try:
+            with transaction.atomic():
+                return _Batch(org, directory, account, mailbox).ingest([item])[0]
+        except IntegrityError as error:
+            # Another worker stored this message, or a contact or raw copy it needs, a moment
+            # ago: try again, and the look-up finds their rows (a duplicate, a known person).
+            conflict = error
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:  # keep the mail and the batch going; the reason says what broke
+            reason = f"could not be stored: {type(error).__name__}: {error}"
+            return _quarantine(org, raw, source, mailbox, reason)
+    return _quarantine(
+        org, raw, source, mailbox, f"could not be stored: a conflicting row: {conflict}"
+    )
 
 
 def _quarantine(
@@ -170,11 +212,13 @@ class _Batch:
         self.org, self.directory = org, directory
         self.forced_account, self.mailbox = forced_account, mailbox
         self.messages: list[Message] = []
-        self.participants: list[Participant] = []
+        # Rows nothing else points at are plain tuples, not models: written by COPY in _write.
+        self.participants: list[tuple[Message, str, Contact | None, User | None, str]] = []
         self.attachments: list[Attachment] = []
-        self.raws: list[RawEmail] = []
-        self.unsorted: list[UnsortedEmail] = []
+        self.raws: list[tuple[str, bytes, Message | None]] = []  # sha256, bytes, message
+        self.unsorted: list[tuple[UnsortedEmail, str]] = []  # and the sha256 of its bytes
         self.quarantined: list[QuarantinedEmail] = []
+        self.new_contacts: list[tuple[Contact, ContactAddress]] = []
         self.pending: dict[str, Message] = {}  # Message-ID -> message written at the end
         self.new_conversations: list[Conversation] = []
         self.conversations: dict[int, Conversation] = {}
@@ -182,35 +226,29 @@ class _Batch:
         # replies that carry no usable headers; built from the database once, then kept current.
         self.by_subject: dict[tuple[int, str], list[tuple[Conversation, set[str]]]] = {}
 
-    def ingest(self, items: list[tuple[bytes, str]]) -> list[IngestResult]:
-        parsed: list[tuple[bytes, str, str, ParsedEmail | None, str]] = []
-        for raw, source in items:
-            sha = hashlib.sha256(raw).hexdigest()
-            try:
-                parsed.append((raw, source, sha, parse_email(raw), ""))
-            except UnparseableEmail as error:
-                parsed.append((raw, source, sha, None, str(error)))
-        self._look_up([email for _, _, _, email, _ in parsed if email is not None])
+    def ingest(self, items: list[PreparedEmail]) -> list[IngestResult]:
+        self._look_up([item.email for item in items if item.email is not None])
+        unreadable = [item.sha256 for item in items if item.email is None]
         self.quarantined_shas = set(
             QuarantinedEmail.objects.for_org(self.org)
-            .filter(sha256__in=[sha for _, _, sha, email, _ in parsed if email is None])
-            .filter(resolved_at=None)
+            .filter(sha256__in=unreadable, resolved_at=None)
             .values_list("sha256", flat=True)
-        )
+        ) if unreadable else set()  # fmt: skip
         results = []
-        for raw, source, sha, email, reason in parsed:
+        for item in items:
+            raw, source, sha, email = item.raw, item.source, item.sha256, item.email
             if email is None:
                 if sha not in self.quarantined_shas:
                     self.quarantined_shas.add(sha)
                     self.quarantined.append(
                         QuarantinedEmail(
                             organisation=self.org, mailbox=self.mailbox, raw=raw, sha256=sha,
-                            reason=reason, source=source[:300],
+                            reason=item.reason, source=source[:300],
                         )
                     )  # fmt: skip
-                results.append(IngestResult("quarantined", reason=reason))
+                results.append(IngestResult("quarantined", reason=item.reason))
             else:
-                results.append(self._one(raw, sha, email))
+                results.append(self._one(raw, sha, email, item.split))
         self._write()
         return results
 
@@ -220,11 +258,18 @@ class _Batch:
         threads = {i for e in emails for i in [e.in_reply_to, *e.references] if i}
         self.known = known_message_ids(org=org, message_ids=list(ids | threads))
         self.threads: dict[str, Conversation] = {}  # Message-ID -> conversation, this batch
+        # This batch's messages that are stored already (a colleague's mailbox, a resync).
+        stored = ids & self.known.keys()
+        self.existing: dict[str, Message] = {
+            message.message_id: message  # type: ignore[misc]
+            for message in Message.objects.for_org(org).filter(message_id__in=stored)
+        } if stored else {}  # fmt: skip
         self.unsorted_ids = set(
             UnsortedEmail.objects.for_org(org)
             .filter(message_id__in=ids)
             .values_list("message_id", flat=True)
         )
+        self.waited_unsorted = set(self.unsorted_ids)
         people = [a for e in emails for a in [e.sender, *e.recipients] if a is not None]
         theirs = {a.normalised for a in people if self.directory.member(a) is None}
         self.contacts: dict[str, Contact] = {
@@ -239,18 +284,32 @@ class _Batch:
             .filter(domain__in=domains)
             .values_list("domain", "account_id")
         )
-        wanted = {c.account_id for c in self.contacts.values()} | set(self.domains.values())
-        self.accounts: dict[int, Account] = Account.objects.for_org(org).in_bulk(wanted)
+        # The conversations replies point at, by a stored Message-ID or by our reply token.
+        tokens = {
+            message_id: conversation_id
+            for message_id in threads - self.known.keys()
+            if (conversation_id := conversation_from_token(org_id=org.pk, message_id=message_id))
+        }
+        wanted = {self.known[i] for i in threads if i in self.known} | set(tokens.values())
+        self.conversations.update(Conversation.objects.for_org(org).in_bulk(wanted))
+        self.tokens = {i: c for i, c in tokens.items() if c in self.conversations}
+        self.accounts: dict[int, Account] = Account.objects.for_org(org).in_bulk(
+            {c.account_id for c in self.contacts.values()}
+            | set(self.domains.values())
+            | {c.account_id for c in self.conversations.values()}
+        )
         dates = [e.date for e in emails if e.date is not None] or [timezone.now()]
         subjects = {normalise_subject(e.subject) for e in emails} - {""}
         self._index_subjects(subjects, min(dates) - SUBJECT_WINDOW, max(dates) + SUBJECT_WINDOW)
 
     def _index_subjects(self, subjects: set[str], since: datetime, until: datetime) -> None:
         """Recent conversations of this batch's accounts on this batch's subjects, with who
-        took part in them: two queries."""
+        took part in them: two queries. An account can have many conversations in the window:
+        they are read as plain rows, and only those on a subject here become objects."""
+        fields = ["id", "organisation_id", "account_id", "subject", "last_activity_at"]
         recent = {
-            c.pk: c
-            for c in Conversation.objects.for_org(self.org)
+            row[0]: self.conversations.get(row[0]) or Conversation.from_db(None, fields, row)
+            for row in Conversation.objects.for_org(self.org)
             .filter(
                 account_id__in=[
                     *self.accounts,
@@ -258,8 +317,8 @@ class _Batch:
                 ],
                 last_activity_at__range=(since, until),
             )
-            .only("pk", "account_id", "subject", "last_activity_at")
-            if normalise_subject(c.subject) in subjects
+            .values_list(*fields)
+            if normalise_subject(row[3]) in subjects
         }
         if not recent:
             return
@@ -279,13 +338,15 @@ class _Batch:
                 (conversation, people.get(conversation.pk, set()))
             )
 
-    def _one(self, raw: bytes, sha: str, email: ParsedEmail) -> IngestResult:
+    def _one(
+        self, raw: bytes, sha: str, email: ParsedEmail, split: SplitBody | None = None
+    ) -> IngestResult:
         org, directory = self.org, self.directory
         if email.message_id in self.pending:
             return IngestResult("duplicate", message=self.pending[email.message_id])
         if email.message_id in self.known:
-            existing = Message.objects.for_org(org).get(message_id=email.message_id)
-            self.raws.append(RawEmail(organisation=org, sha256=sha, raw=raw, message=existing))
+            existing = self.existing[email.message_id]
+            self.raws.append((sha, raw, existing))
             return IngestResult("duplicate", message=existing)
         people = [a for a in [email.sender, *email.recipients] if a is not None]
         theirs = [a for a in people if directory.member(a) is None]
@@ -313,7 +374,7 @@ class _Batch:
                 email, account, sender_member, people, occurred_at
             )
         conversation.last_activity_at = max(conversation.last_activity_at, occurred_at)
-        split = split_reply(email.text)
+        split = split or split_reply(email.text)
         message = Message(
             organisation=org,
             conversation=conversation,
@@ -343,7 +404,7 @@ class _Batch:
                 conversation.pk is not None and thread_conversation.pk == conversation.pk
             ):
                 everyone.update(a.normalised for a in theirs)
-        self.raws.append(RawEmail(organisation=org, sha256=sha, raw=raw, message=message))
+        self.raws.append((sha, raw, message))
         self.attachments += attachment_rows(org=org, message=message, parts=email.attachments)
         for role, addresses in (
             (Participant.Role.FROM, [email.sender] if email.sender else []),
@@ -352,11 +413,8 @@ class _Batch:
         ):
             for address in addresses:
                 self.participants.append(
-                    Participant(
-                        organisation=org, message=message, role=role,
-                        contact=self.contacts.get(address.normalised),
-                        member=directory.member(address), address=address.normalised,
-                    )
+                    (message, role, self.contacts.get(address.normalised),
+                     directory.member(address), address.normalised)
                 )  # fmt: skip
         return IngestResult("created", message=message, created_contacts=created)
 
@@ -365,15 +423,12 @@ class _Batch:
     ) -> IngestResult:
         if email.message_id not in self.unsorted_ids:
             self.unsorted_ids.add(email.message_id)
-            raw_email = RawEmail(organisation=self.org, sha256=sha, raw=raw)
-            self.raws.append(raw_email)
-            self.unsorted.append(
-                UnsortedEmail(
-                    organisation=self.org, raw_email=raw_email, message_id=email.message_id,
-                    subject=email.subject, occurred_at=occurred_at,
-                    sender=email.sender.address if email.sender else "",
-                )
+            self.raws.append((sha, raw, None))
+            unsorted = UnsortedEmail(
+                organisation=self.org, message_id=email.message_id, subject=email.subject,
+                occurred_at=occurred_at, sender=email.sender.address if email.sender else "",
             )  # fmt: skip
+            self.unsorted.append((unsorted, sha))
         return IngestResult("unsorted")
 
     def _new_conversation(
@@ -388,7 +443,7 @@ class _Batch:
             organisation=self.org,
             account=account,
             subject=email.subject or "(no subject)",
-            owner=account.owner or sender_member,
+            owner_id=account.owner_id or (sender_member.pk if sender_member else None),
             started_at=occurred_at,
             last_activity_at=occurred_at,
         )  # written with the batch
@@ -408,12 +463,8 @@ class _Batch:
             if message_id in self.known:
                 return self._conversation(self.known[message_id])
         for message_id in ids:
-            token = conversation_from_token(org_id=self.org.pk, message_id=message_id)
-            if (
-                token is not None
-                and Conversation.objects.for_org(self.org).filter(pk=token).exists()
-            ):
-                return self._conversation(token)
+            if message_id in self.tokens:
+                return self._conversation(self.tokens[message_id])
         if account is None or not addresses:
             return None
         # Same subject, someone in common, same account, within 30 days: the most recent one.
@@ -465,45 +516,78 @@ class _Batch:
             at_account = self.domains.get(address.domain) == account.pk
             if self.forced_account is None and not at_account:
                 continue
-            contact = Contact.objects.for_org(self.org).create(
-                account=account, full_name=(address.name or address.address.split("@")[0])[:200]
-            )
-            ContactAddress(
-                organisation=self.org, contact=contact, kind=ContactAddress.Kind.EMAIL,
-                value=address.address,
-            ).save()  # fmt: skip
+            contact = Contact(
+                organisation=self.org,
+                account=account,
+                full_name=(address.name or address.address.split("@")[0])[:200],
+            )  # written with the batch
+            self.new_contacts.append(
+                (
+                    contact,
+                    ContactAddress(
+                        organisation=self.org, contact=contact, kind=ContactAddress.Kind.EMAIL,
+                        value=address.address,
+                        normalised=normalise_address(ContactAddress.Kind.EMAIL, address.address),
+                    ),
+                )
+            )  # fmt: skip
             self.contacts[address.normalised] = contact
             created.append(contact)
         return created
 
     def _write(self) -> None:
         org = self.org
-        Conversation.objects.for_org(org).bulk_create(self.new_conversations)
-        Message.objects.for_org(org).bulk_create(self.messages)
-        Participant.objects.for_org(org).bulk_create(self.participants)
+        # New people first: messages and participants point at them. A contact another worker
+        # created a moment ago makes this fail; the batch is then tried again and finds it.
+        Contact.objects.for_org(org).bulk_create([contact for contact, _ in self.new_contacts])
+        ContactAddress.objects.for_org(org).bulk_create([a for _, a in self.new_contacts])
+        copy_insert(org=org, objs=self.new_conversations)
+        copy_insert(org=org, objs=self.messages)
+        copy_rows(
+            org=org,
+            model=Participant,
+            columns=("organisation_id", "message_id", "role", "contact_id", "member_id", "address"),
+            rows=(
+                (org.pk, message.pk, role, contact.pk if contact else None,
+                 member.pk if member else None, address)
+                for message, role, contact, member, address in self.participants
+            ),
+        )  # fmt: skip
         attachments_write(org=org, attachments=self.attachments)
+        # Bytes already kept (a second mailbox, a resync) are not kept twice, but a copy kept
+        # before it had a message (it waited unsorted) now links to it.
+        raws: dict[str, tuple[str, bytes, Message | None]] = {}
         for raw in self.raws:
-            raw.message_id = raw.message.pk if raw.message is not None else None
-        # Bytes already kept (a second mailbox, a resync) are not kept twice...
-        RawEmail.objects.for_org(org).bulk_create(self.raws, ignore_conflicts=True)
-        # ...but a copy kept before it had a message (it waited unsorted) now links to it.
-        for raw in self.raws:
-            if raw.message is not None and raw.pk is None:
-                RawEmail.objects.for_org(org).filter(sha256=raw.sha256, message=None).update(
-                    message=raw.message
-                )
-        missing = {u.raw_email.sha256 for u in self.unsorted if u.raw_email.pk is None}
+            if raw[0] not in raws or raws[raw[0]][2] is None:
+                raws[raw[0]] = raw
+        now = timezone.now()
         stored = dict(
-            RawEmail.objects.for_org(org).filter(sha256__in=missing).values_list("sha256", "pk")
-        ) if missing else {}  # fmt: skip
-        for unsorted in self.unsorted:
-            unsorted.raw_email_id = unsorted.raw_email.pk or stored[unsorted.raw_email.sha256]
-        UnsortedEmail.objects.for_org(org).bulk_create(self.unsorted)
+            copy_rows(
+                org=org,
+                model=RawEmail,
+                columns=("organisation_id", "sha256", "raw", "message_id", "received_at"),
+                rows=(
+                    (org.pk, sha, raw, message.pk if message else None, now)
+                    for sha, raw, message in raws.values()
+                ),
+                on_conflict="ON CONFLICT (organisation_id, sha256) DO UPDATE "
+                "SET message_id = EXCLUDED.message_id WHERE mail_rawemail.message_id IS NULL",
+                returning=("sha256", "id"),
+            )
+        )
+        if missing := {sha for _, sha in self.unsorted} - stored.keys():
+            stored |= dict(
+                RawEmail.objects.for_org(org).filter(sha256__in=missing).values_list("sha256", "pk")
+            )
+        for unsorted, sha in self.unsorted:
+            unsorted.raw_email_id = stored[sha]
+        UnsortedEmail.objects.for_org(org).bulk_create([unsorted for unsorted, _ in self.unsorted])
         # Mail that waited unsorted and now found its account (a resync after a domain was added).
-        UnsortedEmail.objects.for_org(org).filter(
-            message_id__in=[m.message_id for m in self.messages],
-            state=UnsortedEmail.State.WAITING,
-        ).update(state=UnsortedEmail.State.FILED)
+        waited = [m.message_id for m in self.messages if m.message_id in self.waited_unsorted]
+        if waited:
+            UnsortedEmail.objects.for_org(org).filter(
+                message_id__in=waited, state=UnsortedEmail.State.WAITING
+            ).update(state=UnsortedEmail.State.FILED)
         QuarantinedEmail.objects.for_org(org).bulk_create(self.quarantined)
         record_activity_bulk(org=org, messages=self.messages)
 
@@ -592,7 +676,11 @@ def unsorted_file(
 ) -> Message:
     """File an email from nobody we know under an account: its people become contacts there."""
     raw = RawEmail.objects.for_org(org).get(pk=unsorted.raw_email_id).raw
-    result = email_ingest(org=org, raw=bytes(raw), account=account)
+    # Mail with no Date header keeps the date it had while it waited (the server's, or when
+    # it came in), not the day it was filed.
+    result = email_ingest(
+        org=org, raw=bytes(raw), account=account, received_at=unsorted.occurred_at
+    )
     if result.message is None:
         raise ValueError(f"the email could not be filed: {result.reason or result.outcome}")
     UnsortedEmail.objects.for_org(org).filter(pk=unsorted.pk).update(

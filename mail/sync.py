@@ -9,7 +9,10 @@ again; Message-ID deduplication keeps that from storing anything twice.
 
 from __future__ import annotations
 
+import queue
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,7 +24,7 @@ from django.utils import timezone
 from mail.imap import ImapSession, MailboxError, imap_session
 from mail.models import Mailbox, MailboxFolder
 from mail.secrets import decrypt_secret
-from mail.services import OrgDirectory, emails_ingest
+from mail.services import IncomingEmail, OrgDirectory, PreparedEmail, emails_ingest, prepare_email
 from organisations.models import Organisation
 
 LEASE = timedelta(minutes=5)
@@ -98,7 +101,6 @@ def mailbox_sync(*, org: Organisation, mailbox_id: int) -> SyncReport:
         token=token,
         last_error="",
         last_success_at=timezone.now(),
-        messages_imported=F("messages_imported") + report.created,
     )
     return report
 
@@ -137,19 +139,78 @@ def _sync_folder(
     else:
         last_uid = folder.last_uid
         uids = session.uids_after(last_uid)
-    batch_size = settings.MAIL_SYNC_BATCH
     if not uids:
         _advance(org, mailbox, folder, token, uidvalidity, last_uid)
-    for start in range(0, len(uids), batch_size):
-        batch = uids[start : start + batch_size]
-        with transaction.atomic():
-            items = [(raw, f"{folder.name} UID {uid}") for uid, raw in session.fetch(batch)]
-            results = emails_ingest(org=org, items=items, directory=directory, mailbox=mailbox)
+        return
+    size = settings.MAIL_SYNC_BATCH
+    reader = _Reader(session, folder.name, [uids[n : n + size] for n in range(0, len(uids), size)])
+    try:
+        for batch, items in reader:
+            with transaction.atomic():
+                results = emails_ingest(org=org, items=items, directory=directory, mailbox=mailbox)
+                created = sum(result.outcome == "created" for result in results)
+                _advance(org, mailbox, folder, token, uidvalidity, batch[-1], created)
             for result in results:
                 counter = _COUNTERS[result.outcome]
                 setattr(report, counter, getattr(report, counter) + 1)
-            _advance(org, mailbox, folder, token, uidvalidity, batch[-1])
-        report.folders[folder.name] = report.folders.get(folder.name, 0) + len(batch)
+            report.folders[folder.name] = report.folders.get(folder.name, 0) + len(batch)
+    finally:
+        reader.close()
+
+
+class _Reader:
+    """Fetches and prepares a folder's batches in a thread of its own, a batch ahead.
+
+    While the syncing thread waits for PostgreSQL to write one batch, this one parses the
+    next; while it waits for the IMAP server, the other works (both waits release the GIL).
+    Only this thread uses the IMAP session until `close()` returns.
+    """
+
+    AHEAD = 1  # batches fetched and prepared, waiting to be written
+
+    def __init__(self, session: ImapSession, folder: str, batches: list[list[int]]) -> None:
+        self.queue: queue.Queue[tuple[list[int], list[PreparedEmail]] | BaseException | None]
+        self.queue = queue.Queue(maxsize=self.AHEAD)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(session, folder, batches), name="mail-reader", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, session: ImapSession, folder: str, batches: list[list[int]]) -> None:
+        try:
+            for batch in batches:
+                prepared = [
+                    prepare_email(
+                        IncomingEmail(item.raw, f"{folder} UID {item.uid}", item.received_at)
+                    )
+                    for item in session.fetch(batch)
+                ]
+                if not self._put((batch, prepared)):
+                    return
+        except BaseException as error:  # the syncing thread raises it
+            self._put(error)
+            return
+        self._put(None)
+
+    def _put(self, item: tuple[list[int], list[PreparedEmail]] | BaseException | None) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[tuple[list[int], list[PreparedEmail]]]:
+        while (item := self.queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join()
 
 
 _COUNTERS = {
@@ -167,13 +228,17 @@ def _advance(
     token: uuid.UUID,
     uidvalidity: int,
     last_uid: int,
+    created: int = 0,
 ) -> None:
-    """Move the cursor, in the batch's transaction, only while this sync holds the lease."""
+    """Move the cursor, in the batch's transaction, only while this sync holds the lease.
+
+    The count of messages imported moves with it, so a sync that dies or loses its lease later
+    still counts what it committed."""
     now = timezone.now()
     still_ours = (
         Mailbox.objects.for_org(org)
         .filter(pk=mailbox.pk, lease_token=token)
-        .update(lease_expires_at=now + LEASE)
+        .update(lease_expires_at=now + LEASE, messages_imported=F("messages_imported") + created)
     )
     if not still_ours:
         raise LeaseLost

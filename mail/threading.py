@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -54,6 +55,7 @@ _PREFIX = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)  # the same subjects come back again and again in one sync
 def normalise_subject(subject: str) -> str:
     """'RE[2]: AW: Fwd: [acme] Pricing ' -> 'pricing'."""
     previous = None

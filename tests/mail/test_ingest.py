@@ -334,3 +334,82 @@ def test_overlong_names_and_ids_are_trimmed_not_quarantined(a):
     )  # fmt: skip
     assert result.outcome == "created"
     assert result.message.sender_contact.full_name == "N" * 200
+
+
+def test_a_worker_that_loses_the_race_to_create_a_contact_uses_the_winners(transactional_db, a):
+    """Two other workers are each creating a new person (Bea at one account, Carl at another)
+    and have not committed yet; this one stores mail from both people. Each time it finds the
+    other's row in its way it must take that contact, not quarantine its email as a conflict."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from mail.services import emails_ingest
+    from organisations.tenancy import org_context
+    from tests.mail.workers import finish, go, said, start_worker
+
+    other = factories.AccountFactory(organisation=a.org, name="Other Ltd")
+    factories.AccountDomainFactory(organisation=a.org, account=other, domain="other.example")
+    domains = {"bea": a.domain.domain, "carl": "other.example"}
+
+    def mail_from(person: str, n: int) -> bytes:
+        return eml(sender=f"{person.title()} <{person}@{domains[person]}>", to=a.sales.email,
+                   subject=f"From {person}", message_id=f"<{person}-{n}@x>")  # fmt: skip
+
+    holders, waiting = [], {}
+    for person in ("bea", "carl"):
+        holder = start_worker(
+            "from django.db import connection, transaction\n"
+            "from organisations.models import Organisation\n"
+            "from organisations.tenancy import org_context\n"
+            "from mail.services import email_ingest\n"
+            f"org = Organisation.objects.get(pk={a.org.pk})\n"
+            "with org_context(org), transaction.atomic():\n"
+            f"    result = email_ingest(org=org, raw={mail_from(person, 1)!r})\n"
+            "    print(connection.connection.info.backend_pid, flush=True)\n"
+            "    sys.stdin.readline()  # holds the new contact, uncommitted, until told\n"
+            "print(json.dumps(result.outcome))\n"
+        )
+        go(holder)
+        waiting[int(said(holder))] = holder
+        holders.append(holder)
+
+    ours: dict = {}
+
+    def ingest() -> None:
+        try:
+            with org_context(a.org):
+                ours["pid"] = connection.connection.info.backend_pid
+                ours["results"] = emails_ingest(
+                    org=a.org, items=[(mail_from("bea", 2), ""), (mail_from("carl", 2), "")]
+                )
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=ingest)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while thread.is_alive() and waiting:  # let each holder commit once we wait on it
+        assert time.monotonic() < deadline, "stuck"
+        if "pid" in ours:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_blocking_pids(%s)", [ours["pid"]])
+                for pid in cursor.fetchone()[0]:
+                    if pid in waiting:
+                        go(waiting.pop(pid))
+        time.sleep(0.02)
+    for holder in waiting.values():
+        go(holder)
+    thread.join(60)
+    assert [finish(holder) for holder in holders] == ["created", "created"]
+    assert [r.outcome for r in ours["results"]] == ["created", "created"], [
+        r.reason for r in ours["results"]
+    ]
+    for person in ("bea", "carl"):
+        contact = Contact.all_orgs.get(organisation=a.org, full_name=person.title())
+        senders = Message.all_orgs.filter(subject=f"From {person}").values_list(
+            "sender_contact", flat=True
+        )
+        assert list(senders) == [contact.pk, contact.pk], "both emails are from the one person"
+    assert QuarantinedEmail.all_orgs.filter(organisation=a.org).count() == 1  # the cast's

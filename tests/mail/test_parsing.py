@@ -83,6 +83,20 @@ def test_html_only_mail_gets_readable_text_and_sanitised_html():
     assert "<b>Friday</b>" in parsed.html
 
 
+def test_what_no_mail_client_shows_is_neither_text_nor_html():
+    headers = BASIC + "Content-Type: text/html; charset=utf-8\n"
+    body = (
+        "<html><head><title>Newsletter template v3</title></head><body>"
+        "<noscript><img src='https://tracker.example/p.gif'>Enable images</noscript>"
+        "<!-- tracking id 42 --><div>Prices &amp; terms &lt;attached&gt;</div>"
+        "<ul><li>one</li><li>two &#8364;</li></ul></body></html>"
+    )
+    parsed = parse_email(eml(headers, body))
+    assert parsed.text == "Prices & terms <attached>\n\none\n\ntwo €"
+    for hidden in ("Newsletter template", "Enable images", "tracking id"):
+        assert hidden not in parsed.html and hidden not in parsed.text
+
+
 def test_alternative_prefers_plain_text_and_keeps_attachments_and_inline_images():
     headers = BASIC + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="mix"\n'
     body = """--mix
@@ -236,3 +250,40 @@ def test_every_real_world_message_is_parsed_or_refused_with_a_reason():
         assert parsed.message_id.startswith("<"), path
         assert parsed.sender or parsed.recipients, path
     assert all(refused.values())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ann@x.example",
+        "<ann@x.example>",
+        "Ann <ann@x.example>",
+        "Ann Lee<ann@x.example>",
+        '"Lee, Ann" <ann@x.example>, bo@y.example',
+        "J. R.  Smith <j.smith@x.example>",
+        "ann@x.example,",
+        "ann@x.example, ,bo@y.example",
+        "Ann (work) <ann@x.example>",
+        "undisclosed-recipients:;",
+        "Team: ann@x.example, bo@y.example;",
+        "Ann O'Neil <a@x.ie>",
+        '"" <ann@x.example>',
+        '"Ann" Lee <ann@x.example>',
+        "ann@[10.0.0.1]",
+        ".ann@x.example",
+        "Ann <ann@x.example> extra",
+        "Ann\tLee <ann@x.example>",
+        '"A \\"B\\"" <a@x.example>',
+    ],
+)
+def test_recipients_are_read_as_the_standard_library_reads_them(value):
+    """Plain address lists take a fast path; whatever it reads must equal the stdlib's."""
+    import email.utils
+
+    expected = [
+        (name.strip(), address.strip().strip("<>").lower())
+        for name, address in email.utils.getaddresses([value])
+        if "@" in address and " " not in address.strip()
+    ]
+    parsed = parse_email(eml(f"From: sam@ourco.example\nTo: {value}\nSubject: x"))
+    assert [(a.name, a.address) for a in parsed.to] == expected

@@ -8,10 +8,12 @@ import pytest
 from django.utils import timezone
 
 from conversations.models import Message
-from mail.models import Mailbox, MailboxFolder
+from mail.models import Mailbox, MailboxFolder, UnsortedEmail
 from mail.secrets import encrypt_secret
+from mail.services import unsorted_file
 from mail.sync import LeaseLost, _advance, claim_lease, mailbox_sync
 from tests.mail.conftest import PASSWORD
+from tests.mail.workers import finish, go, said, start_worker, worker_env
 
 
 def eml(n: int, *, sender: str, to: str, subject: str = "Rollout", extra: str = "") -> bytes:
@@ -97,6 +99,34 @@ def test_the_same_message_in_two_colleagues_mailboxes_is_one_message(dovecot, a,
     assert Message.objects.for_org(a.org).filter(subject="Rollout 1").count() == 1
 
 
+def test_mail_without_a_date_header_is_dated_when_the_server_received_it(dovecot, a, mailbox_of):
+    mailbox = mailbox_of()
+    received = (timezone.now() - timedelta(days=10)).replace(microsecond=0)
+    undated = (
+        f"From: {customer(a)}\r\nTo: {a.sales.email}\r\nSubject: No date\r\n"
+        "Message-ID: <undated@x>\r\n\r\nWhen was this sent?\r\n"
+    ).encode()
+    dovecot.append(mailbox.username, "INBOX", undated, when=received)
+    stranger = undated.replace(customer(a).encode(), b"who@unknown.example").replace(
+        b"<undated@x>", b"<undated-stranger@x>"
+    )
+    dovecot.append(mailbox.username, "INBOX", stranger, when=received)
+    dated = eml(1, sender=customer(a), to=a.sales.email)  # Date: 16 Nov 2026 10:01 UTC
+    dovecot.append(mailbox.username, "INBOX", dated, when=received)
+    mailbox_sync(org=a.org, mailbox_id=mailbox.pk)
+    message = Message.objects.for_org(a.org).get(message_id="<undated@x>")
+    assert message.occurred_at == received
+    message.conversation.refresh_from_db()
+    assert message.conversation.last_inbound_at == received
+    dated_message = Message.objects.for_org(a.org).get(subject="Rollout 1")
+    assert dated_message.occurred_at.isoformat() == "2026-11-16T10:01:00+00:00", "Date wins"
+    # Unsorted mail keeps that date, also once a member files it.
+    waiting = UnsortedEmail.objects.for_org(a.org).get(message_id="<undated-stranger@x>")
+    assert waiting.occurred_at == received
+    filed = unsorted_file(org=a.org, unsorted=waiting, account=a.account, by=a.sales)
+    assert filed.occurred_at == received
+
+
 def test_a_new_uidvalidity_resyncs_the_folder_without_duplicates(dovecot, a, mailbox_of):
     mailbox = mailbox_of()
     for n in (1, 2):
@@ -159,12 +189,9 @@ def test_an_unreachable_host_is_reported_on_the_mailbox(a, mailbox_of):
 
 
 def test_a_worker_killed_mid_sync_resumes_without_loss_or_duplicates(dovecot, transactional_db, a):
-    import os
     import signal
     import subprocess
     import sys
-
-    from django.db import connection
 
     mailbox = Mailbox.all_orgs.create(
         organisation=a.org, owner=a.sales, email_address="killed@imap.test", host=dovecot.host,
@@ -176,14 +203,7 @@ def test_a_worker_killed_mid_sync_resumes_without_loss_or_duplicates(dovecot, tr
         imap.append("INBOX", None, None, eml(n, sender=customer(a), to=a.sales.email))
     imap.logout()
 
-    db = connection.settings_dict
-    host = f"?host={db['HOST']}" if str(db["HOST"]).startswith("/") else ""
-    netloc = "" if host else f"{db['HOST']}:{db['PORT'] or 5432}"
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{netloc}/{db['NAME']}{host}",
-        "MAIL_SYNC_BATCH": "20",
-    }
+    env = worker_env(MAIL_SYNC_BATCH="20")
     worker = subprocess.Popen(
         [sys.executable, "-c", (
             "import django, os; django.setup()\n"
@@ -219,3 +239,88 @@ def test_a_worker_killed_mid_sync_resumes_without_loss_or_duplicates(dovecot, tr
     emails = Message.all_orgs.filter(kind="email")
     assert emails.count() == 300
     assert emails.values("message_id").distinct().count() == 300
+
+
+def loaded_mailbox(dovecot, a, count: int) -> Mailbox:  # type: ignore[no-untyped-def]
+    mailbox = Mailbox.all_orgs.create(
+        organisation=a.org, owner=a.sales, email_address=f"race{count}@imap.test",
+        host=dovecot.host, port=dovecot.port, security="none", username=dovecot.new_user(),
+        secret=encrypt_secret(PASSWORD),
+    )  # fmt: skip
+    imap = dovecot.connect(mailbox.username)
+    for n in range(count):
+        imap.append("INBOX", None, None, eml(n, sender=customer(a), to=a.sales.email))
+    imap.logout()
+    return mailbox
+
+
+def assert_each_message_stored_once(a, mailbox: Mailbox, count: int) -> None:  # type: ignore[no-untyped-def]
+    emails = Message.all_orgs.filter(organisation=a.org, kind="email")
+    assert emails.count() == count, "nothing lost, nothing doubled"
+    assert emails.values("message_id").distinct().count() == count
+    inbox = MailboxFolder.all_orgs.get(mailbox=mailbox, name="INBOX")
+    assert inbox.last_uid == count, "the cursor is at the last message"
+    mailbox.refresh_from_db()
+    assert mailbox.last_error == "" and mailbox.lease_token is None
+    assert mailbox.messages_imported == count
+    assert not mailbox.quarantine.exists()
+
+
+def test_two_workers_syncing_one_mailbox_at_the_same_moment_store_each_message_once(
+    dovecot, transactional_db, a
+):
+    mailbox = loaded_mailbox(dovecot, a, 300)
+    task = f"from mail.tasks import sync_mailbox\nprint(json.dumps(sync_mailbox({a.org.pk}, {mailbox.pk})))\n"
+    workers = [start_worker(task, MAIL_SYNC_BATCH="50") for _ in range(2)]
+    for worker in workers:  # both are set up and waiting: let them go together
+        go(worker)
+    reports = sorted((finish(worker) for worker in workers), key=lambda r: r["outcome"])
+    assert {r["outcome"] for r in reports} <= {"synced", "busy"}
+    assert sum(r["created"] for r in reports) == 300
+    assert all(r["error"] == "" for r in reports)
+    # The lease lets one in; the other either found it taken or came after and found nothing new.
+    assert [r["outcome"] for r in reports] == ["busy", "synced"] or [
+        r["created"] for r in reports
+    ] in ([0, 300], [300, 0])
+    assert_each_message_stored_once(a, mailbox, 300)
+
+
+def test_a_worker_whose_lease_was_taken_over_mid_batch_writes_nothing_and_the_new_one_finishes(
+    dovecot, transactional_db, a
+):
+    import time
+
+    mailbox = loaded_mailbox(dovecot, a, 200)
+    # The stale worker stops inside its third batch's transaction, its messages written but not
+    # committed, until told to go on: as if it hung for longer than its lease.
+    stale = start_worker(
+        "import mail.sync\n"
+        "advance, calls = mail.sync._advance, []\n"
+        "def slow_advance(*args):\n"
+        "    calls.append(1)\n"
+        "    if len(calls) == 3:\n"
+        "        print('paused', flush=True); sys.stdin.readline()\n"
+        "    return advance(*args)\n"
+        "mail.sync._advance = slow_advance\n"
+        "from mail.tasks import sync_mailbox\n"
+        f"print(json.dumps(sync_mailbox({a.org.pk}, {mailbox.pk})))\n",
+        MAIL_SYNC_BATCH="20",
+    )
+    go(stale)
+    assert said(stale) == "paused"
+    old_token = Mailbox.all_orgs.get(pk=mailbox.pk).lease_token
+    Mailbox.all_orgs.filter(pk=mailbox.pk).update(lease_expires_at=timezone.now() - timedelta(1))
+    successor = start_worker(
+        f"from mail.tasks import sync_mailbox\nprint(json.dumps(sync_mailbox({a.org.pk}, {mailbox.pk})))\n",
+        MAIL_SYNC_BATCH="20",
+    )
+    go(successor)
+    deadline = time.monotonic() + 60
+    while Mailbox.all_orgs.get(pk=mailbox.pk).lease_token == old_token:
+        assert time.monotonic() < deadline, "the successor never took the lease"
+        time.sleep(0.05)
+    go(stale)  # it wakes up and tries to commit its batch
+    stale_report, successor_report = finish(stale), finish(successor)
+    assert stale_report["outcome"] == "busy" and stale_report["created"] == 0
+    assert successor_report == {"outcome": "synced", "created": 160, "error": ""}
+    assert_each_message_stored_once(a, mailbox, 200)
