@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -135,12 +134,6 @@ class _Clocks:
             self.outbound = max(self.outbound or at, at)
 
 
-def _values(rows: int, types: str) -> str:
-    """Placeholders for a VALUES list of `rows` rows with these column types."""
-    casts = ", ".join(f"%s::{name}" for name in types.split())
-    return ", ".join([f"({casts})"] * rows)
-
-
 def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> None:
     """Move conversations' and accounts' clocks forward (never back), then derive whose turn
     it is, settle follow-ups the new turns answer and suggest the promises found in them.
@@ -158,39 +151,42 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
             accounts[message.account_id] = max(accounts.get(message.account_id, at), at)
     if not clocks:
         return
-    # The organisation is a column of the VALUES list, not a constant: with a constant, the
-    # planner (which cannot estimate the row-level security filter) scans every conversation
-    # of the organisation once per row of the list; as a join column it finds each by key.
-    params: list[Any] = []
-    for conversation_id, c in clocks.items():
-        params += [org.pk, conversation_id, c.latest, c.earliest, c.added, c.inbound, c.outbound]
-    values = _values(
-        len(clocks), "bigint bigint timestamptz timestamptz int timestamptz timestamptz"
-    )
+    # One array per column, and the organisation as a column too, not a constant: with a
+    # constant the planner (which cannot estimate the row-level security filter) scans every
+    # conversation of the organisation once per row; as a join column it finds each by key.
+    ids = list(clocks)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
+            """
             UPDATE conversations_conversation AS c
                SET last_activity_at = GREATEST(c.last_activity_at, v.latest),
                    started_at = LEAST(c.started_at, v.earliest),
                    message_count = c.message_count + v.added,
                    last_inbound_at = GREATEST(c.last_inbound_at, v.inbound),
                    last_outbound_at = GREATEST(c.last_outbound_at, v.outbound)
-              FROM (VALUES {values}) AS v(org, id, latest, earliest, added, inbound, outbound)
+              FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],
+                          %s::int[], %s::timestamptz[], %s::timestamptz[])
+                   AS v(org, id, latest, earliest, added, inbound, outbound)
              WHERE c.organisation_id = v.org AND c.id = v.id
-            """,  # noqa: S608 - only placeholders are interpolated
-            params,
+            """,
+            [
+                [org.pk] * len(ids),
+                ids,
+                *(
+                    [getattr(clocks[i], column) for i in ids]
+                    for column in ("latest", "earliest", "added", "inbound", "outbound")
+                ),
+            ],
         )
         if accounts:
-            values = _values(len(accounts), "bigint bigint timestamptz")
             cursor.execute(
-                f"""
+                """
                 UPDATE accounts_account AS a
                    SET last_interaction_at = GREATEST(a.last_interaction_at, v.at)
-                  FROM (VALUES {values}) AS v(org, id, at)
+                  FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS v(org, id, at)
                  WHERE a.organisation_id = v.org AND a.id = v.id
-                """,  # noqa: S608 - only placeholders are interpolated
-                [value for item in accounts.items() for value in (org.pk, *item)],
+                """,
+                [[org.pk] * len(accounts), list(accounts), list(accounts.values())],
             )
     conversation_states_refresh(org=org, conversation_ids=clocks)
     messages_index(org=org, message_ids=[m.pk for m in messages])

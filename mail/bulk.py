@@ -60,7 +60,8 @@ def copy_rows(
     names = sql.SQL(", ").join([sql.Identifier(column) for column in columns])
     with connection.cursor() as cursor:
         pg = cursor.cursor.connection
-        if staging not in _staging_tables(pg):
+        types = _staging_tables(pg).get(staging)
+        if types is None:
             cursor.execute(
                 sql.SQL(
                     "CREATE TEMPORARY TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
@@ -69,11 +70,19 @@ def copy_rows(
                 .format(sql.Identifier(staging), sql.Identifier(table))
                 .as_string(pg)
             )
+            cursor.execute(
+                sql.SQL("SELECT * FROM {} LIMIT 0").format(sql.Identifier(staging)).as_string(pg)
+            )
+            types = {column.name: column.type_code for column in cursor.description}
+            made = types
             # Only once the transaction that made it commits does it outlive a rollback.
-            connection.on_commit(lambda: _staging_tables(pg).add(staging))
+            connection.on_commit(lambda: _staging_tables(pg).__setitem__(staging, made))
         copied = 0
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(staging), names)
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+            sql.Identifier(staging), names
+        )
         with cursor.cursor.copy(copy_sql) as copy:
+            copy.set_types([types[column] for column in columns])
             for row in rows:
                 if row[0] != org.pk:
                     raise UnscopedQueryError("cannot create a row for another organisation")
@@ -139,9 +148,10 @@ def copy_insert(*, org: Organisation, objs: Sequence[TenantModel]) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
-_made: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+_made: weakref.WeakKeyDictionary[Any, dict[str, dict[str, int]]] = weakref.WeakKeyDictionary()
 
 
-def _staging_tables(pg: Any) -> set[str]:
-    """The staging tables this database connection has made (they last as long as it)."""
-    return _made.setdefault(pg, set())
+def _staging_tables(pg: Any) -> dict[str, dict[str, int]]:
+    """The staging tables this database connection has made (they last as long as it), with
+    the type of each column, which binary COPY needs."""
+    return _made.setdefault(pg, {})

@@ -304,12 +304,13 @@ class _Batch:
 
     def _index_subjects(self, subjects: set[str], since: datetime, until: datetime) -> None:
         """Recent conversations of this batch's accounts on this batch's subjects, with who
-        took part in them: two queries. An account can have many conversations in the window:
-        they are read as plain rows, and only those on a subject here become objects."""
-        fields = ["id", "organisation_id", "account_id", "subject", "last_activity_at"]
-        recent = {
-            row[0]: self.conversations.get(row[0]) or Conversation.from_db(None, fields, row)
-            for row in Conversation.objects.for_org(self.org)
+        took part in them: three queries. An account can have many conversations in the
+        window: only their subjects are read, and those on a subject here in full."""
+        if not subjects:
+            return
+        matched = [
+            pk
+            for pk, subject in Conversation.objects.for_org(self.org)
             .filter(
                 account_id__in=[
                     *self.accounts,
@@ -317,12 +318,17 @@ class _Batch:
                 ],
                 last_activity_at__range=(since, until),
             )
-            .values_list(*fields)
-            if normalise_subject(row[3]) in subjects
-        }
+            .values_list("pk", "subject")
+            if normalise_subject(subject) in subjects
+        ]
+        self.conversations.update(
+            Conversation.objects.for_org(self.org).in_bulk(
+                [pk for pk in matched if pk not in self.conversations]
+            )
+        )
+        recent = {pk: self.conversations[pk] for pk in matched}
         if not recent:
             return
-        self.conversations.update(recent)
         people: dict[int, set[str]] = {}
         for conversation_id, address in (
             Participant.objects.for_org(self.org)

@@ -175,7 +175,8 @@ REST_FRAMEWORK = {
 
 # Mailbox passwords are encrypted with this Fernet key (derived from SECRET_KEY when unset).
 MAILBOX_SECRET_KEY = env_str("MAILBOX_SECRET_KEY")
-MAIL_SYNC_BATCH = env_int("MAIL_SYNC_BATCH", 200)
+# Messages per committed batch: each costs a few queries whatever its size, so larger is faster.
+MAIL_SYNC_BATCH = env_int("MAIL_SYNC_BATCH", 500)
 MAIL_SYNC_INTERVAL_SECONDS = env_int("MAIL_SYNC_INTERVAL_SECONDS", 60)
 # Attachments are kept in PostgreSQL up to these sizes; larger ones are listed by name and size
 # (the raw email, kept anyway, still has them).
