@@ -123,7 +123,13 @@ def copy_insert(*, org: Organisation, objs: Sequence[TenantModel]) -> None:
     if objs[0].pk is None:
         for obj, pk in zip(objs, allocate_ids(model, len(objs)), strict=True):
             obj.pk = pk
-    fields = [f for f in model._meta.concrete_fields if not getattr(f, "generated", False)]
+    # Generated columns, and nullable ones the application never writes (a message's search
+    # vector, made by its own statement after the batch), are left to the database.
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if not getattr(f, "generated", False) and (f.editable or not f.null)
+    ]
     fields.sort(key=lambda f: f.attname != "organisation_id")
     relations = [f for f in fields if isinstance(f, models.ForeignKey)]
     plain = [f.get_internal_type() in _PLAIN for f in fields]
