@@ -160,7 +160,8 @@ class CpuWatch(threading.Thread):
 
     def __init__(self, find: Callable[[], list[int]]) -> None:
         super().__init__(daemon=True)
-        self.find, self.last, self.done = find, {}, threading.Event()
+        self.find, self.done = find, threading.Event()
+        self.last: dict[int, float] = {}
         self.before = {pid: cpu_seconds([pid]) for pid in find()}
 
     def run(self) -> None:
