@@ -28,6 +28,35 @@ _PLAIN = frozenset(
 )  # fmt: skip
 
 
+def select_any(
+    *,
+    org: Organisation,
+    model: type[TenantModel],
+    columns: Sequence[str],
+    key: str,
+    values: Iterable[Any],
+) -> list[tuple[Any, ...]]:
+    """`columns` of `org`'s rows of `model` whose `key` is one of `values`. One array parameter
+    instead of the ORM's IN list: for the hundreds of ids of a batch, building that list costs
+    more than the query (~13 µs an id)."""
+    values = list(values)
+    if not values:
+        return []
+    with connection.cursor() as cursor:
+        pg = cursor.cursor.connection
+        cursor.execute(
+            sql.SQL("SELECT {} FROM {} WHERE organisation_id = %s AND {} = ANY(%s)")
+            .format(
+                sql.SQL(", ").join([sql.Identifier(column) for column in columns]),
+                sql.Identifier(model._meta.db_table),
+                sql.Identifier(key),
+            )
+            .as_string(pg),
+            [org.pk, values],
+        )
+        return cursor.fetchall()
+
+
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     """`count` new primary keys for `model`, from its sequence, in one query."""
     if count == 0:

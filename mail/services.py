@@ -17,7 +17,7 @@ from accounts.models import FREE_MAIL_DOMAINS, Account, AccountDomain
 from contacts.models import Contact, ContactAddress, normalise_address
 from conversations.models import Conversation, Message, Participant
 from conversations.services import record_activity_bulk
-from mail.bulk import copy_insert, copy_rows
+from mail.bulk import copy_insert, copy_rows, select_any
 from mail.models import (
     Attachment,
     EmailDraft,
@@ -264,19 +264,33 @@ class _Batch:
             message.message_id: message  # type: ignore[misc]
             for message in Message.objects.for_org(org).filter(message_id__in=stored)
         } if stored else {}  # fmt: skip
-        self.unsorted_ids = set(
-            UnsortedEmail.objects.for_org(org)
-            .filter(message_id__in=ids)
-            .values_list("message_id", flat=True)
-        )
+        self.unsorted_ids = {
+            message_id
+            for (message_id,) in select_any(
+                org=org, model=UnsortedEmail, columns=("message_id",), key="message_id",
+                values=ids,
+            )
+        }  # fmt: skip
         self.waited_unsorted = set(self.unsorted_ids)
         people = [a for e in emails for a in [e.sender, *e.recipients] if a is not None]
         theirs = {a.normalised for a in people if self.directory.member(a) is None}
+        # Contacts as far as ingesting needs them (who, at which account); the rest of each
+        # loads if anything asks for it. (Phone numbers have no @: only emails match.)
+        found = dict(
+            select_any(
+                org=org, model=ContactAddress, columns=("normalised", "contact_id"),
+                key="normalised", values=theirs,
+            )
+        )  # fmt: skip
+        fields = ["id", "organisation_id", "account_id"]
+        by_id = {
+            row[0]: Contact.from_db(None, fields, row)
+            for row in select_any(
+                org=org, model=Contact, columns=fields, key="id", values=set(found.values())
+            )
+        }
         self.contacts: dict[str, Contact] = {
-            address.normalised: address.contact
-            for address in ContactAddress.objects.for_org(org)
-            .filter(kind=ContactAddress.Kind.EMAIL, normalised__in=theirs)
-            .select_related("contact")
+            address: by_id[contact_id] for address, contact_id in found.items()
         }
         domains = {a.domain for a in people} - FREE_MAIL_DOMAINS
         self.domains: dict[str, int] = dict(

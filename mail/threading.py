@@ -67,10 +67,15 @@ def normalise_subject(subject: str) -> str:
 
 
 def known_message_ids(*, org: Organisation, message_ids: list[str]) -> dict[str, int]:
-    if not message_ids:
-        return {}
+    """Message-ID -> conversation id, for those of `message_ids` the organisation has."""
+    from mail.bulk import select_any
+
     return dict(
-        Message.objects.for_org(org)
-        .filter(message_id__in=message_ids)
-        .values_list("message_id", "conversation_id")
+        select_any(
+            org=org,
+            model=Message,
+            columns=("message_id", "conversation_id"),
+            key="message_id",
+            values=message_ids,
+        )
     )
