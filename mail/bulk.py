@@ -90,13 +90,16 @@ def copy_rows(
     with connection.cursor() as cursor:
         pg = cursor.cursor.connection
         types = _staging_tables(pg).get(staging)
-        if types is None:
+        if types is None or not set(columns) <= types.keys():
+            # First use on this connection, or the table gained a column since (a migration
+            # while the connection lived): make the staging table (again) from the table.
             cursor.execute(
                 sql.SQL(
-                    "CREATE TEMPORARY TABLE IF NOT EXISTS {} ON COMMIT DELETE ROWS AS "
-                    "SELECT * FROM {} WITH NO DATA"
+                    "DROP TABLE IF EXISTS pg_temp.{staging}; "
+                    "CREATE TEMPORARY TABLE {staging} ON COMMIT DELETE ROWS AS "
+                    "SELECT * FROM {table} WITH NO DATA"
                 )
-                .format(sql.Identifier(staging), sql.Identifier(table))
+                .format(staging=sql.Identifier(staging), table=sql.Identifier(table))
                 .as_string(pg)
             )
             cursor.execute(
