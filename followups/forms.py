@@ -8,13 +8,17 @@ from django.utils import timezone
 
 from organisations.calendar import BusinessCalendar
 from organisations.models import Organisation, User
+from organisations.selectors import members_of_org
 
 
-def member_choices(org: Organisation) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        queryset=User.objects.filter(memberships__organisation=org).order_by("full_name", "email"),
-        empty_label=None,
+def member_choices(org: Organisation, *, with_inactive: bool = False) -> forms.ModelChoiceField:
+    """Members to give work to; handing over *from* also offers deactivated (leaving) ones."""
+    members = (
+        User.objects.filter(memberships__organisation=org).order_by("full_name", "email")
+        if with_inactive
+        else members_of_org(org_id=org.pk)
     )
+    return forms.ModelChoiceField(queryset=members, empty_label=None)
 
 
 class SnoozeForm(forms.Form):
@@ -50,7 +54,7 @@ class HandoverForm(forms.Form):
 
     def __init__(self, *args: Any, org: Organisation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["from_user"] = member_choices(org)
+        self.fields["from_user"] = member_choices(org, with_inactive=True)
         self.fields["from_user"].label = "Hand over everything owned by"
         self.fields["to_user"] = member_choices(org)
         self.fields["to_user"].label = "To"

@@ -344,14 +344,7 @@ def email_send_view(request: OrgRequest, conversation_id: int) -> HttpResponse:
     form = ComposeForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        parts = [
-            AttachmentPart(
-                filename=safe_filename(upload.name or "", _content_type(upload.content_type)),
-                content_type=_content_type(upload.content_type),
-                size=upload.size or 0, content_id="", inline=False, payload=upload.read(),
-            )
-            for upload in data["attachments"]
-        ]  # fmt: skip
+        parts = _uploads(data)
         try:
             email_send(
                 org=request.org, conversation=conversation, author=request.user,

@@ -8,6 +8,7 @@ from accounts.models import Account
 from contacts.models import Contact
 from conversations.models import Message
 from organisations.models import Organisation, User
+from organisations.selectors import members_of_org
 from search.selectors import MessageFilters
 
 
@@ -41,9 +42,7 @@ class SearchForm(forms.Form):
         # Every choice is the organisation's own: another's ids are "not one of the choices".
         self.fields["account"].queryset = Account.objects.for_org(org).order_by("name")  # type: ignore[attr-defined]
         self.fields["person"].queryset = Contact.objects.for_org(org).order_by("full_name")  # type: ignore[attr-defined]
-        self.fields["owner"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-            memberships__organisation=org
-        ).order_by("full_name")
+        self.fields["owner"].queryset = members_of_org(org_id=org.pk)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
