@@ -35,33 +35,46 @@ class AccountForm(forms.ModelForm):
             )
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        clash = Account.objects.for_org(self.org).filter(name__iexact=name)
-        if self.instance.pk:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise forms.ValidationError("There is already an account with this name.")
-        return name
+        return account_name_clean(self.org, self.cleaned_data["name"], self.instance)
 
     def clean_domains(self) -> list[str]:
         raw = self.cleaned_data.get("domains") or ""
-        domains = []
-        for item in re.split(r"[,\s]+", raw.lower()):
-            domain = item.strip().removeprefix("@").rstrip(".")
-            if not domain:
-                continue
-            if not _DOMAIN.match(domain):
-                raise forms.ValidationError(f"“{item}” is not a domain name like acme.com.")
-            if domain in FREE_MAIL_DOMAINS:
-                raise forms.ValidationError(
-                    f"{domain} is a free-mail domain shared by many people; "
-                    "add those people's addresses to their contacts instead."
-                )
-            domains.append(domain)
-        taken = AccountDomain.objects.for_org(self.org).filter(domain__in=domains)
-        if self.instance.pk:
-            taken = taken.exclude(account=self.instance)
-        clash = taken.select_related("account").first()
-        if clash:
-            raise forms.ValidationError(f"{clash.domain} already belongs to {clash.account.name}.")
-        return sorted(set(domains))
+        return account_domains_clean(self.org, re.split(r"[,\s]+", raw), self.instance)
+
+
+# The rules for names and domains, shared by the form and the API.
+
+
+def account_name_clean(org: Organisation, name: str, account: Account | None) -> str:
+    name = name.strip()
+    clash = Account.objects.for_org(org).filter(name__iexact=name)
+    if account is not None and account.pk:
+        clash = clash.exclude(pk=account.pk)
+    if clash.exists():
+        raise forms.ValidationError("There is already an account with this name.")
+    return name
+
+
+def account_domains_clean(
+    org: Organisation, items: list[str], account: Account | None
+) -> list[str]:
+    domains = []
+    for item in items:
+        domain = item.strip().lower().removeprefix("@").rstrip(".")
+        if not domain:
+            continue
+        if not _DOMAIN.match(domain):
+            raise forms.ValidationError(f"“{item}” is not a domain name like acme.com.")
+        if domain in FREE_MAIL_DOMAINS:
+            raise forms.ValidationError(
+                f"{domain} is a free-mail domain shared by many people; "
+                "add those people's addresses to their contacts instead."
+            )
+        domains.append(domain)
+    taken = AccountDomain.objects.for_org(org).filter(domain__in=domains)
+    if account is not None and account.pk:
+        taken = taken.exclude(account=account)
+    clash = taken.select_related("account").first()
+    if clash:
+        raise forms.ValidationError(f"{clash.domain} already belongs to {clash.account.name}.")
+    return sorted(set(domains))

@@ -46,35 +46,49 @@ class ContactForm(forms.ModelForm):
             )
 
     def clean_email(self) -> list[str]:
-        raw = [e.strip() for e in (self.cleaned_data.get("email") or "").split(",") if e.strip()]
-        emails: dict[str, str] = {}  # normalised -> as typed; the first spelling wins
-        for email in raw:
-            if len(email) > 254:
-                raise forms.ValidationError(f"“{email[:40]}…” is longer than an address can be.")
-            try:
-                validate_email(email)
-            except forms.ValidationError:
-                raise forms.ValidationError(f"“{email}” is not an email address.") from None
-            emails.setdefault(normalise_address(ContactAddress.Kind.EMAIL, email), email)
-        self._ensure_not_taken(ContactAddress.Kind.EMAIL, list(emails))
-        return list(emails.values())
-
-    def _ensure_not_taken(self, kind: str, normalised: list[str]) -> None:
-        taken = ContactAddress.objects.for_org(self.org).filter(
-            kind=kind, normalised__in=normalised
-        )
-        if self.instance.pk:
-            taken = taken.exclude(contact=self.instance)
-        clash = taken.select_related("contact").first()
-        if clash:
-            raise forms.ValidationError(f"{clash.value} already belongs to {clash.contact}.")
+        raw = (self.cleaned_data.get("email") or "").split(",")
+        return contact_emails_clean(self.org, raw, self.instance)
 
     def clean_phone(self) -> str:
-        phone = (self.cleaned_data.get("phone") or "").strip()
-        if not phone:
-            return phone
-        normalised = normalise_address(ContactAddress.Kind.PHONE, phone)
-        if len(normalised.lstrip("+")) < 5:
-            raise forms.ValidationError("Enter a phone number with at least five digits.")
-        self._ensure_not_taken(ContactAddress.Kind.PHONE, [normalised])
+        return contact_phone_clean(self.org, self.cleaned_data.get("phone") or "", self.instance)
+
+
+# The rules for addresses, shared by the form and the API.
+
+
+def contact_emails_clean(org: Organisation, items: list[str], contact: Contact | None) -> list[str]:
+    emails: dict[str, str] = {}  # normalised -> as typed; the first spelling wins
+    for email in (item.strip() for item in items):
+        if not email:
+            continue
+        if len(email) > 254:
+            raise forms.ValidationError(f"“{email[:40]}…” is longer than an address can be.")
+        try:
+            validate_email(email)
+        except forms.ValidationError:
+            raise forms.ValidationError(f"“{email}” is not an email address.") from None
+        emails.setdefault(normalise_address(ContactAddress.Kind.EMAIL, email), email)
+    _ensure_not_taken(org, ContactAddress.Kind.EMAIL, list(emails), contact)
+    return list(emails.values())
+
+
+def contact_phone_clean(org: Organisation, phone: str, contact: Contact | None) -> str:
+    phone = phone.strip()
+    if not phone:
         return phone
+    normalised = normalise_address(ContactAddress.Kind.PHONE, phone)
+    if len(normalised.lstrip("+")) < 5:
+        raise forms.ValidationError("Enter a phone number with at least five digits.")
+    _ensure_not_taken(org, ContactAddress.Kind.PHONE, [normalised], contact)
+    return phone
+
+
+def _ensure_not_taken(
+    org: Organisation, kind: str, normalised: list[str], contact: Contact | None
+) -> None:
+    taken = ContactAddress.objects.for_org(org).filter(kind=kind, normalised__in=normalised)
+    if contact is not None and contact.pk:
+        taken = taken.exclude(contact=contact)
+    clash = taken.select_related("contact").first()
+    if clash:
+        raise forms.ValidationError(f"{clash.value} already belongs to {clash.contact}.")

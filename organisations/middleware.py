@@ -39,6 +39,10 @@ class TenantMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: dict[str, Any]
     ) -> HttpResponse | None:
         contexts: ExitStack = request._tenancy_contexts  # type: ignore[attr-defined]
+        if request.path_info.startswith("/api/"):
+            # The API resolves the organisation itself, once DRF has authenticated the token
+            # or session (api.base.OrgViewSet.initial), and enters the same context then.
+            return None
         slug = kwargs.pop("org_slug", None)
         if slug is not None:
             if not request.user.is_authenticated:

@@ -17,4 +17,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("o/<slug:org_slug>/", include("threadline.org_urls")),
+    path("api/", include("api.urls")),
 ]

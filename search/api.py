@@ -1,0 +1,98 @@
+"""Search over the API: the same matching, filters and highlights as the search page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.base import OrgViewSet
+from conversations.models import Message
+from search.forms import SearchForm
+from search.selectors import headlines, search_accounts, search_contacts, search_messages
+
+PAGE_SIZE = 20
+
+
+class MessageHitSerializer(serializers.ModelSerializer):
+    subject_highlighted = serializers.CharField(
+        source="subject_html", help_text="The subject, HTML-escaped, with matches in <mark>."
+    )
+    snippet_highlighted = serializers.CharField(
+        source="body_html_snippet", help_text="Passages of the text, escaped, matches in <mark>."
+    )
+
+    class Meta:
+        model = Message
+        fields = (
+            "id", "conversation", "account", "kind", "direction", "occurred_at", "subject",
+            "subject_highlighted", "snippet_highlighted",
+        )  # fmt: skip
+
+
+class NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
+
+
+class SearchResultSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    page = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Messages matching in all.")
+    next_page = serializers.IntegerField(allow_null=True)
+    messages = MessageHitSerializer(many=True)
+    accounts = NamedSerializer(many=True, help_text="Accounts by name or domain (page 1).")
+    contacts = NamedSerializer(many=True, help_text="People by name or address (page 1).")
+
+
+_PARAMETERS = [
+    OpenApiParameter(
+        "q", str, required=True, description='Web-search syntax: "a phrase", -word, or.'
+    ),
+    OpenApiParameter("account", int),
+    OpenApiParameter("person", int, description="A contact's id."),
+    OpenApiParameter("kind", str, enum=Message.Kind.values),
+    OpenApiParameter("direction", str, enum=Message.Direction.values),
+    OpenApiParameter("since", str, description="A date, YYYY-MM-DD."),
+    OpenApiParameter("until", str, description="A date, YYYY-MM-DD."),
+    OpenApiParameter("owner", int, description="The conversation owner's user id."),
+    OpenApiParameter("order", str, enum=["best", "newest"]),
+    OpenApiParameter("page", int),
+]  # fmt: skip
+
+
+class SearchViewSet(OrgViewSet):
+    model = Message
+    pagination_class = None
+    filter_backends = ()
+
+    @extend_schema(parameters=_PARAMETERS, responses={200: SearchResultSerializer})
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Messages matching the query, best match (or newest) first, with highlights."""
+        form = SearchForm(request.query_params, org=self.org)
+        if not form.is_valid():
+            raise serializers.ValidationError(form.errors.get_json_data())
+        q = form.cleaned_data["q"].strip()
+        if not q:
+            raise serializers.ValidationError({"q": ["Say what to look for."]})
+        number = request.query_params.get("page", "1")
+        if not number.isdigit() or int(number) < 1:
+            raise serializers.ValidationError({"page": ["A page number from 1."]})
+        page = search_messages(
+            org=self.org, q=q, filters=form.filters, page=int(number), page_size=PAGE_SIZE
+        )
+        headlines(org=self.org, q=q, messages=page.hits)
+        first = page.number == 1
+        result = {
+            "query": q,
+            "page": page.number,
+            "total": page.total,
+            "next_page": page.next_page_number if page.has_next else None,
+            "messages": page.hits,
+            "accounts": list(search_accounts(org=self.org, q=q)[:10]) if first else [],
+            "contacts": list(search_contacts(org=self.org, q=q)[:10]) if first else [],
+        }
+        return Response(SearchResultSerializer(result).data)
