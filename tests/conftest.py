@@ -17,7 +17,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from organisations.models import Holiday, Role
+from api.services import api_token_create
+from organisations.models import Holiday, Membership, Role
 from organisations.tenancy import all_orgs_context, no_org_context
 from tests import factories
 
@@ -112,6 +113,11 @@ class Cast:
         )
         self.attachment = factories.AttachmentFactory(
             organisation=self.org, message=self.message, filename=f"{slug}-quote.pdf"
+        )
+        # The sales member's personal API token (the secret is only known here, as in life).
+        self.token, self.token_secret = api_token_create(
+            membership=Membership.objects.get(organisation=self.org, user=self.sales),
+            name=f"{slug} script",
         )
 
     def client(self, user: object | None = None) -> Client:

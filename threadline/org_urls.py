@@ -3,6 +3,7 @@
 from django.urls import path
 
 from accounts import views as accounts
+from api import views as api
 from contacts import views as contacts
 from conversations import views as conversations
 from followups import views as followups
@@ -60,6 +61,12 @@ urlpatterns = [
     path("health/export.csv", health.health_export, name="health_export"),
     path("health/settings/", health.health_settings, name="health_settings"),
     path("settings/", organisations.organisation_settings, name="organisation_settings"),
+    path("settings/api-tokens/", api.api_tokens, name="api_tokens"),
+    path(
+        "settings/api-tokens/<int:token_id>/revoke/",
+        api.api_token_revoke_view,
+        name="api_token_revoke",
+    ),
     path(
         "settings/holidays/<int:holiday_id>/delete/",
         organisations.holiday_delete,

@@ -37,6 +37,7 @@ def ids_of(cast: Cast) -> dict[str, object]:
         "holiday_id": cast.holiday.pk,
         "resolution": "done",
         "attachment_id": cast.attachment.pk,
+        "token_id": cast.token.pk,
     }
 
 

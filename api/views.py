@@ -1,0 +1,40 @@
+"""The personal API tokens page: each member's own tokens for this organisation."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from api.forms import ApiTokenForm
+from api.models import ApiToken
+from api.services import api_token_create, api_token_revoke
+from threadline.http import OrgRequest
+
+
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: OrgRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST or None)
+    secret = ""
+    if request.method == "POST" and form.is_valid():
+        _token, secret = api_token_create(
+            membership=request.membership,
+            name=form.cleaned_data["name"],
+            expires_at=form.expires_at,
+        )
+        form = ApiTokenForm()  # the page shows the secret this once, and a fresh form
+    tokens = ApiToken.objects.filter(membership=request.membership).order_by("-created_at")
+    return render(
+        request,
+        "api/tokens.html",
+        {"form": form, "tokens": tokens, "secret": secret},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+def api_token_revoke_view(request: OrgRequest, token_id: int) -> HttpResponse:
+    # Only your own tokens: another member's (or organisation's) is a 404 like any other.
+    token = get_object_or_404(ApiToken, pk=token_id, membership=request.membership)
+    api_token_revoke(token=token)
+    return redirect("api_tokens", org_slug=request.org.slug)
