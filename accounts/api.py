@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers
 from accounts.forms import account_domains_clean, account_name_clean
 from accounts.models import Account, AccountDomain
 from accounts.services import account_save
-from api.base import ExpandableField, MemberField, MemberSerializer, OrgViewSet
+from api.base import ExpandableField, MemberField, MemberSerializer, OrgViewSet, UtcDateTimeFilter
 from contacts.models import Contact
 
 
@@ -88,7 +88,7 @@ class AccountFilter(django_filters.FilterSet):
     domain = django_filters.CharFilter(
         field_name="domains__domain", lookup_expr="iexact", help_text="An email domain."
     )
-    active_since = django_filters.IsoDateTimeFilter(
+    active_since = UtcDateTimeFilter(
         field_name="last_interaction_at", lookup_expr="gte", help_text="In touch since then."
     )
 

@@ -9,9 +9,13 @@ organisation it was made in; any other slug is a 404, like a slug the member doe
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, ClassVar
 
+import django_filters
+from django.core.exceptions import ValidationError
 from django.db import models
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers
 from rest_framework.filters import OrderingFilter
@@ -44,12 +48,39 @@ def _membership_for(request: Request, slug: str) -> Membership:
     return membership
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """A moment in a query, in UTC: offsets beyond what PostgreSQL takes are refused, not 500s."""
+
+    def to_python(self, value: Any) -> Any:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("This moment is out of range.", code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class Cursor(CursorPagination):
     """Stable pages however many rows arrive meanwhile: `next` and `previous` are opaque links."""
 
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {"limit": [f"A number of rows from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
 
     def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
         if any(hasattr(backend, "get_ordering") for backend in view.filter_backends):
@@ -62,6 +93,7 @@ class OrgViewSet(GenericViewSet):
 
     model: ClassVar[type[models.Model]]
     pagination_class = Cursor
+    lookup_value_regex = "[0-9]+"
     filter_backends = (DjangoFilterBackend, OrderingFilter)
     ordering_fields: ClassVar[tuple[str, ...]] = ()
     ordering: ClassVar[tuple[str, ...]] = ("-id",)

@@ -24,6 +24,7 @@ from api.base import (
     MemberSerializer,
     OrgRelatedField,
     OrgViewSet,
+    UtcDateTimeFilter,
 )
 from contacts.models import Contact
 from conversations.models import Commitment, Conversation, Message, Participant
@@ -154,8 +155,8 @@ class MessageFilter(django_filters.FilterSet):
     sender_contact = django_filters.NumberFilter(field_name="sender_contact_id")
     kind = django_filters.ChoiceFilter(choices=Message.Kind.choices)
     direction = django_filters.ChoiceFilter(choices=Message.Direction.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     automated = django_filters.BooleanFilter(method="by_automated")
 
     class Meta:
@@ -359,9 +360,7 @@ class ConversationFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     owner = django_filters.NumberFilter(field_name="owner_id")
     state = django_filters.ChoiceFilter(choices=Conversation.State.choices)
-    active_since = django_filters.IsoDateTimeFilter(
-        field_name="last_activity_at", lookup_expr="gte"
-    )
+    active_since = UtcDateTimeFilter(field_name="last_activity_at", lookup_expr="gte")
 
     class Meta:
         model = Conversation

@@ -70,7 +70,7 @@ class SearchViewSet(OrgViewSet):
     filter_backends = ()
 
     @extend_schema(parameters=_PARAMETERS, responses={200: SearchResultSerializer})
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def search(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Messages matching the query, best match (or newest) first, with highlights."""
         form = SearchForm(request.query_params, org=self.org)
         if not form.is_valid():

@@ -16,3 +16,5 @@ STORAGES = {
 }
 # The real hasher takes ~0.3 s a password by design; tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Schemathesis calls the application in-process as http://localhost.
+ALLOWED_HOSTS = ["testserver", "localhost"]
