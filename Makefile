@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest system-packages clean-var
+.PHONY: run test lint typecheck pytest system-packages clean-var openapi
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 12) else "Threadline needs Python 3.12 (found " + sys.version.split()[0] + "); set PYTHON=python3.12")'
@@ -37,6 +37,10 @@ pytest: $(STAMP) system-packages
 	exit $$status
 
 test: lint typecheck pytest
+
+# The API schema checked in at docs/openapi.yaml (a test fails when it is out of date).
+openapi: $(STAMP)
+	DEBUG=true $(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
 
 clean-var:
 	rm -rf var
