@@ -10,7 +10,7 @@ organisation it was made in; any other slug is a 404, like a slug the member doe
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import django_filters
 from django.core.exceptions import ValidationError
@@ -38,14 +38,14 @@ def _membership_for(request: Request, slug: str) -> Membership:
         if membership.organisation.slug != slug:
             raise NotFound("No such organisation.")
         return membership
-    membership = (
-        Membership.objects.select_related("organisation")
-        .filter(organisation__slug=slug, user=request.user)
+    found = (
+        Membership.objects.select_related("organisation", "user")
+        .filter(organisation__slug=slug, user=cast(User, request.user))
         .first()
     )
-    if membership is None:
+    if found is None:
         raise NotFound("No such organisation.")
-    return membership
+    return found
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -111,6 +111,11 @@ class OrgViewSet(GenericViewSet):
         request._request._tenancy_contexts.enter_context(org_context(self.org))  # type: ignore[attr-defined]
 
     @property
+    def member(self) -> User:
+        """Who is asking: the member the token or session belongs to."""
+        return self.membership.user
+
+    @property
     def is_manager(self) -> bool:
         return self.membership.can_manage
 
@@ -151,7 +156,7 @@ class OrgViewSet(GenericViewSet):
         return self._expand
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if not getattr(self, "swagger_fake_view", False) and hasattr(self, "org"):
             context["org"] = self.org
             context["membership"] = self.membership
@@ -176,7 +181,7 @@ class ExpandableField(serializers.Field):
     def get_attribute(self, instance: Any) -> Any:
         if self.field_name not in self.context.get("expand", ()):
             return None
-        return getattr(instance, self.field_name).all()
+        return getattr(instance, str(self.field_name)).all()
 
     def to_representation(self, value: Any) -> Any:
         return self.inner.to_representation(value)

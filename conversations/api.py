@@ -7,6 +7,7 @@ services as the web UI, so states, follow-ups and health move the same way.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters
@@ -125,7 +126,7 @@ class LoggedInteractionSerializer(serializers.Serializer):
     they_owe_due = serializers.DateField(required=False, allow_null=True)
 
     def validate_occurred_at(self, occurred_at: Any) -> Any:
-        if occurred_at > timezone.now() + timezone.timedelta(hours=1):
+        if occurred_at > timezone.now() + datetime.timedelta(hours=1):
             raise serializers.ValidationError("An interaction that is logged has already happened.")
         return occurred_at
 
@@ -194,7 +195,7 @@ class MessageViewSet(
         try:
             message = interaction_log(
                 org=self.org,
-                author=request.user,
+                author=self.member,
                 account=data["account"],
                 conversation=data.get("conversation"),
                 kind=data["kind"],
@@ -259,7 +260,8 @@ class CommitmentSerializer(serializers.ModelSerializer):
         return data
 
     def create(self, validated: dict[str, Any]) -> Commitment:
-        return commitment_add(org=self.context["org"], by=self.context["request"].user, **validated)
+        by = self.context["membership"].user
+        return commitment_add(org=self.context["org"], by=by, **validated)
 
 
 class CommitmentStateSerializer(serializers.Serializer):
@@ -399,7 +401,7 @@ class ConversationViewSet(
         from followups.services import conversation_reassign
 
         conversation = serializer.instance
-        if not (self.is_manager or conversation.owner_id == self.request.user.pk):
+        if not (self.is_manager or conversation.owner_id == self.member.pk):
             raise exceptions.PermissionDenied(
                 "Only managers and the conversation's owner can reassign it."
             )

@@ -125,7 +125,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgViewS
     def rows(self) -> Any:
         rows = FollowUp.objects.for_org(self.org)
         if not self.is_manager:
-            return rows.filter(owner=self.request.user)
+            return rows.filter(owner=self.member)
         if self.action != "list":
             return rows
         owner = self.request.query_params.get("owner", "")
@@ -135,7 +135,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgViewS
             if not owner.isdigit():
                 raise serializers.ValidationError({"owner": ["A user id, or all."]})
             return rows.filter(owner_id=int(owner))
-        return rows.filter(owner=self.request.user)
+        return rows.filter(owner=self.member)
 
     def _open_item(self) -> FollowUp:
         followup = self.get_object()
@@ -151,7 +151,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgViewS
         given = SnoozeSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         followup_snooze(
-            org=self.org, followup=followup, until=given.validated_data["until"], by=request.user
+            org=self.org, followup=followup, until=given.validated_data["until"], by=self.member
         )
         return Response(FollowUpSerializer(self.rows().get(pk=followup.pk)).data)
 
@@ -167,7 +167,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgViewS
                 org=self.org,
                 followup=followup,
                 resolution=given.validated_data["resolution"],
-                by=request.user,
+                by=self.member,
             )
         except RecordError as error:
             raise serializers.ValidationError({"resolution": [str(error)]}) from error

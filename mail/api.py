@@ -56,7 +56,7 @@ class MailboxViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgViewSe
     def rows(self) -> Any:
         return (
             Mailbox.objects.for_org(self.org)
-            .filter(owner=self.request.user)
+            .filter(owner=self.member)
             .annotate(
                 quarantined=Count("quarantine", filter=Q(quarantine__resolved_at__isnull=True))
             )

@@ -227,7 +227,9 @@ def test_health_is_read_with_its_reasons(api, a):
 
 def test_search_finds_a_phrase_and_highlights_it(api, a):
     other = factories.MessageFactory(
-        organisation=a.org, conversation=a.conversation, body_text="pricing was secret in the spring"
+        organisation=a.org,
+        conversation=a.conversation,
+        body_text="pricing was secret in the spring",
     )
     messages_index(org=a.org)
     body = api.get("search/", {"q": '"secret pricing"'}).json()
