@@ -129,7 +129,7 @@ class OrgViewSet(GenericViewSet):
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # the schema is made without a request
-            return self.model.all_orgs.none()  # type: ignore[attr-defined]
+            return self.model.objects.none()  # type: ignore[attr-defined]
         return self.rows()
 
     def rows(self) -> Any:
@@ -208,11 +208,11 @@ class OrgRelatedField(serializers.PrimaryKeyRelatedField):
 
     def __init__(self, model: type[models.Model], **kwargs: Any) -> None:
         self.related_model = model
-        kwargs.setdefault("queryset", model.all_orgs.none())  # type: ignore[attr-defined]
+        kwargs.setdefault("queryset", model.objects.none())  # type: ignore[attr-defined]
         super().__init__(**kwargs)
 
     def get_queryset(self) -> Any:
         org = self.context.get("org")
         if org is None:
-            return self.related_model.all_orgs.none()  # type: ignore[attr-defined]
+            return self.related_model.objects.none()  # type: ignore[attr-defined]
         return self.related_model.objects.for_org(org)  # type: ignore[attr-defined]

@@ -67,6 +67,10 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
             f"{self.model.__name__}.objects.for_org(org) (or .all_orgs in admin and system jobs)"
         )
 
+    def none(self) -> Any:
+        # An empty queryset shows no organisation's rows, so it needs no scope (schemas use it).
+        return TenantQuerySet(self.model, using=self._db).none()
+
     def for_org(self, org: Organisation | int) -> Any:
         org_id = org if isinstance(org, int) else org.pk
         if org_id is None:

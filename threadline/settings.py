@@ -199,8 +199,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Tenant models answer only when scoped; the schema is made without an organisation.
-    "DEFAULT_QUERY_MANAGER": "all_orgs",
     "ENUM_NAME_OVERRIDES": {
         "MessageKindEnum": "conversations.models.Message.Kind",
         "LoggedKindEnum": ["call", "meeting", "note"],
