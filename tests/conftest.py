@@ -113,6 +113,13 @@ class Cast:
         self.attachment = factories.AttachmentFactory(
             organisation=self.org, message=self.message, filename=f"{slug}-quote.pdf"
         )
+        # Disabled, so the record the tests build emits no webhook deliveries.
+        self.webhook = factories.WebhookFactory(
+            organisation=self.org, url=f"https://{slug}-hooks.example/in", is_active=False
+        )
+        self.delivery = factories.WebhookDeliveryFactory(
+            organisation=self.org, webhook=self.webhook, last_error=f"{slug.upper()} hook down"
+        )
 
     def client(self, user: object | None = None) -> Client:
         client = TenantClient()
