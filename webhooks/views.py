@@ -34,7 +34,9 @@ def _webhook(request: OrgRequest, webhook_id: int) -> Webhook:
 def webhook_list(request: OrgRequest) -> HttpResponse:
     """The organisation's webhooks, and whether they may call private addresses."""
     _admin_only(request)
-    policy = PrivateAddressesForm(request.POST or None, instance=request.org)
+    # Bound on every POST: an unticked checkbox posts nothing, and that must save "off".
+    data = request.POST if request.method == "POST" else None
+    policy = PrivateAddressesForm(data, instance=request.org)
     if request.method == "POST" and policy.is_valid():
         policy.save()
         messages.success(request, "Webhook settings saved.")
@@ -54,7 +56,7 @@ def webhook_list(request: OrgRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def webhook_create_view(request: OrgRequest) -> HttpResponse:
     _admin_only(request)
-    form = WebhookForm(request.POST or None, org=request.org)
+    form = WebhookForm(request.POST if request.method == "POST" else None, org=request.org)
     if request.method == "POST" and form.is_valid():
         created = webhook_create(
             org=request.org,

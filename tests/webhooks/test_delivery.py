@@ -57,7 +57,11 @@ def test_a_delivery_is_signed_with_the_secret_shown_once_and_retried_after_a_500
     with django_capture_on_commit_callbacks(execute=True):
         response = a.client(a.sales).post(
             f"/o/{a.org.slug}/accounts/{a.account.pk}/log/",
-            {"kind": "call", "body": "Renewal call\nPricing stays at 40k", "occurred_at": "2026-11-20T10:00"},
+            {
+                "kind": "call",
+                "body": "Renewal call\nPricing stays at 40k",
+                "occurred_at": "2026-11-20T10:00",
+            },
         )
         assert response.status_code in {200, 302}
 
@@ -115,7 +119,9 @@ def test_it_gives_up_after_the_limit_and_the_failure_shows_in_the_log(
     # Redeliver: a new delivery with the same event id; this time the receiver is back.
     receiver.statuses = [200]
     with django_capture_on_commit_callbacks(execute=True):
-        a.client(a.admin).post(f"/o/{a.org.slug}/settings/webhooks/deliveries/{delivery.pk}/redeliver/")
+        a.client(a.admin).post(
+            f"/o/{a.org.slug}/settings/webhooks/deliveries/{delivery.pk}/redeliver/"
+        )
     again = WebhookDelivery.objects.for_org(a.org).exclude(pk=delivery.pk).get(webhook=webhook)
     assert again.status == "delivered" and again.event_id == delivery.event_id
     assert receiver.received[-1].body == receiver.received[0].body
@@ -166,7 +172,9 @@ def test_a_redirect_is_not_followed(a, receiver, eager, django_capture_on_commit
 def test_an_address_gone_private_is_refused_at_delivery_time(a, receiver, eager):
     # Allowed when it was added; the admin then turned the allowance off. The same check runs
     # before every attempt, so a name that now resolves to a private address is refused too.
-    webhook = factories.WebhookFactory(organisation=a.org, url=receiver.url.replace("127.0.0.1", "localhost"))
+    webhook = factories.WebhookFactory(
+        organisation=a.org, url=receiver.url.replace("127.0.0.1", "localhost")
+    )
     Organisation.objects.filter(pk=a.org.pk).update(webhooks_allow_private=False)
     delivery = factories.WebhookDeliveryFactory(
         organisation=a.org, webhook=webhook, status="pending", attempts=7,
