@@ -139,12 +139,13 @@ def test_attempts_back_off_exponentially_and_a_claimed_attempt_is_not_repeated(a
     )  # fmt: skip
     receiver.statuses = [503]
     start = timezone.now()
-    waits = []
+    waits: list[datetime.timedelta] = []
     with time_machine.travel(start, tick=False) as traveller:
         for _ in range(3):
             assert delivery_attempt(org=a.org, delivery_id=delivery.pk).outcome == "retry"
             assert delivery_attempt(org=a.org, delivery_id=delivery.pk).outcome == "skipped"
             delivery.refresh_from_db()
+            assert delivery.next_attempt_at is not None
             waits.append(delivery.next_attempt_at - timezone.now())
             traveller.shift(waits[-1])
     assert waits == [backoff(1), backoff(2), backoff(3)]

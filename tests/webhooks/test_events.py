@@ -44,7 +44,7 @@ def sent(cast: Any, event: str) -> list[dict]:
 
 
 def emails(cast: Any, n: int, direction: str = Message.Direction.INBOUND) -> list[Message]:
-    conversation = factories.ConversationFactory(organisation=cast.org, account=cast.account)
+    conversation: Any = factories.ConversationFactory(organisation=cast.org, account=cast.account)
     now = timezone.now()
     messages = [
         Message(
