@@ -170,3 +170,14 @@ def deliveries_due(*, org: Organisation, older_than: datetime.timedelta) -> list
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:1000]
     )
+
+
+def deliveries_prune(*, org: Organisation, older_than: datetime.timedelta) -> int:
+    """Delivered and failed deliveries past the retention period go (the log stays bounded)."""
+    deleted, _ = (
+        WebhookDelivery.objects.for_org(org)
+        .filter(created_at__lt=timezone.now() - older_than)
+        .exclude(status=WebhookDelivery.Status.PENDING)
+        .delete()
+    )
+    return deleted

@@ -2,6 +2,7 @@ import datetime
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from organisations.tasks import organisation_ids, task_org
 
@@ -31,9 +32,10 @@ def webhook_deliver(organisation_id: int, delivery_id: int) -> dict[str, Any]:
 
 @shared_task(**TASK_OPTIONS)
 def webhook_sweep() -> int:
-    """Every few minutes (beat): enqueue pending deliveries whose task was lost."""
+    """Every few minutes (beat): enqueue pending deliveries whose task was lost, and drop
+    finished ones past WEBHOOK_LOG_DAYS."""
     from webhooks.events import enqueue
-    from webhooks.services import deliveries_due
+    from webhooks.services import deliveries_due, deliveries_prune
 
     enqueued = 0
     for organisation_id in organisation_ids():
@@ -41,6 +43,7 @@ def webhook_sweep() -> int:
             if org is None:
                 continue
             ids = deliveries_due(org=org, older_than=datetime.timedelta(minutes=2))
+            deliveries_prune(org=org, older_than=datetime.timedelta(days=settings.WEBHOOK_LOG_DAYS))
         enqueue(organisation_id, ids)
         enqueued += len(ids)
     return enqueued

@@ -82,7 +82,9 @@ def webhook_detail(request: OrgRequest, webhook_id: int) -> HttpResponse:
     page = Paginator(deliveries.order_by("-created_at", "-id"), 50).get_page(
         request.GET.get("page")
     )
-    context = {"webhook": webhook, "page": page}
+    # The log refreshes itself only while something on it is still on its way.
+    polling = any(d.status == WebhookDelivery.Status.PENDING for d in page)
+    context = {"webhook": webhook, "page": page, "polling": polling}
     if request.htmx:
         return render(request, "webhooks/_deliveries.html", context)
     return render(request, "webhooks/webhook_detail.html", context)

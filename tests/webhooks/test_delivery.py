@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import time_machine
@@ -40,8 +41,21 @@ def add_webhook(cast: Any, url: str, events: list[str]) -> tuple[Webhook, str]:
     return webhook, secret
 
 
+def readme_verify() -> Any:
+    """The receiver's check exactly as the README shows it."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### Receiving webhooks", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - our own README
+    return namespace["verify"]
+
+
 def verify(secret: str, received: Any) -> bool:
-    return signing.verify(secret, received.body, received.headers["Threadline-Signature"])
+    header = received.headers["Threadline-Signature"]
+    ours = signing.verify(secret, received.body, header)
+    assert readme_verify()(secret, received.body, header) == ours
+    return ours
 
 
 def test_a_delivery_is_signed_with_the_secret_shown_once_and_retried_after_a_500(
@@ -210,3 +224,30 @@ def test_the_signature_is_stripe_style_and_refuses_old_timestamps():
     fresh = signing.sign("whsec_abc", body)
     assert signing.verify("whsec_abc", body, fresh)
     assert not signing.verify("whsec_abc", body + b" ", fresh)
+
+
+def test_the_sweep_sends_deliveries_whose_task_was_lost_and_prunes_old_ones(a, b, receiver, eager):
+    from webhooks.tasks import webhook_sweep
+
+    a.org.webhooks_allow_private = True
+    a.org.save()
+    webhook = factories.WebhookFactory(organisation=a.org, url=receiver.url)
+    lost = factories.WebhookDeliveryFactory(
+        organisation=a.org, webhook=webhook, status="pending", attempts=1,
+        next_attempt_at=timezone.now() - datetime.timedelta(minutes=10),
+    )  # fmt: skip
+    due_soon = factories.WebhookDeliveryFactory(
+        organisation=a.org, webhook=webhook, status="pending", attempts=1,
+        next_attempt_at=timezone.now() + datetime.timedelta(minutes=1),
+    )  # fmt: skip
+    old = factories.WebhookDeliveryFactory(
+        organisation=a.org, webhook=webhook, status="delivered",
+        created_at=timezone.now() - datetime.timedelta(days=31),
+    )  # fmt: skip
+    assert webhook_sweep() == 1
+    lost.refresh_from_db()
+    due_soon.refresh_from_db()
+    assert lost.status == "delivered" and len(receiver.received) == 1
+    assert due_soon.status == "pending", "its own task is still coming"
+    assert not WebhookDelivery.objects.for_org(a.org).filter(pk=old.pk).exists()
+    assert WebhookDelivery.objects.for_org(b.org).filter(pk=b.delivery.pk).exists()
