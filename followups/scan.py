@@ -191,7 +191,7 @@ def followups_scan(*, org: Organisation, now: datetime.datetime | None = None) -
             [org.pk, now - QUIET_AFTER],
         )
         quiet = cursor.rowcount
-        gone_quiet = cursor.fetchall()
+        went_quiet = cursor.fetchall()
         # Each organisation's numbers differ enough that a generic plan is twice as slow.
         cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
     connection.ensure_connection()
@@ -210,21 +210,21 @@ def followups_scan(*, org: Organisation, now: datetime.datetime | None = None) -
         counts = raw.fetchone()
         assert counts is not None  # noqa: S101 - the statement always returns one row
         opened, resolved, refreshed, opened_ids, resolved_ids = counts
-    _webhooks(org, gone_quiet, opened_ids or [], resolved_ids or [])
+    _webhooks(org, went_quiet, opened_ids or [], resolved_ids or [])
     return ScanResult(opened=opened, resolved=resolved, refreshed=refreshed, gone_quiet=quiet)
 
 
 def _webhooks(
-    org: Organisation, gone_quiet: list[tuple], opened_ids: list[int], resolved_ids: list[int]
+    org: Organisation, went_quiet: list[tuple], opened_ids: list[int], resolved_ids: list[int]
 ) -> None:
     from webhooks.events import emit_followups, emit_many, state_change_data
 
-    if gone_quiet:
+    if went_quiet:
         emit_many(
             org,
             "conversation.state_changed",
             (state_change_data(pk, account_id, "settled", "quiet", since)
-             for pk, account_id, since in gone_quiet),
+             for pk, account_id, since in went_quiet),
         )  # fmt: skip
     emit_followups(org, "followup.opened", opened_ids)
     emit_followups(org, "followup.resolved", resolved_ids)
