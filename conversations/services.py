@@ -105,6 +105,7 @@ def interaction_log(
     for commitment in commitments:
         commitment.set_deadlines(calendar)
     Commitment.objects.for_org(org).bulk_create(commitments)
+    _commitments_changed(org, commitments, change="created")
     record_activity(org=org, conversation=conversation, message=message)
     return message
 
@@ -193,6 +194,7 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
     _settle_followups(org, list(clocks))
     commitments_suggest(org=org, messages=messages)
     _refresh_health(org, {message.account_id for message in messages})
+    _messages_created(org, messages)
 
 
 def _settle_followups(org: Organisation, conversation_ids: list[int]) -> None:
@@ -205,6 +207,29 @@ def _refresh_health(org: Organisation, account_ids: set[int]) -> None:
     from health.services import health_refresh_after_messages  # health builds on conversations
 
     health_refresh_after_messages(org=org, account_ids=account_ids)
+
+
+def _messages_created(org: Organisation, messages: Sequence[Message]) -> None:
+    from webhooks.events import emit_many, message_data  # webhooks build on conversations
+
+    # A cache read, and nothing built, when no webhook subscribes: one call per batch.
+    emit_many(org, "message.created", (message_data(m) for m in messages))
+
+
+def _commitments_changed(
+    org: Organisation, commitments: Sequence[Commitment], *, change: str, previous: str = ""
+) -> None:
+    from webhooks.events import commitment_data, emit_many
+
+    if commitments:
+        emit_many(
+            org,
+            "commitment.changed",
+            (
+                commitment_data(c, change=change, previous_state=previous or None)
+                for c in commitments
+            ),
+        )
 
 
 def commitment_add(
@@ -233,6 +258,7 @@ def commitment_add(
     )
     commitment.set_deadlines(BusinessCalendar.for_org(org))
     commitment.save()
+    _commitments_changed(org, [commitment], change="created")
     return commitment
 
 
@@ -264,7 +290,9 @@ def commitments_suggest(*, org: Organisation, messages: Sequence[Message]) -> li
             )
             commitment.set_deadlines(calendar)
             suggestions.append(commitment)
-    return Commitment.objects.for_org(org).bulk_create(suggestions)
+    created = Commitment.objects.for_org(org).bulk_create(suggestions)
+    _commitments_changed(org, created, change="suggested")
+    return created
 
 
 _STATE_CHANGES: dict[str, set[str]] = {
@@ -297,7 +325,7 @@ def commitment_set_state(
         and kept_by_message.conversation_id != commitment.conversation_id
     ):
         raise RecordError("The message that keeps a promise must be in its conversation.")
-    commitment.state = state
+    previous, commitment.state = commitment.state, state
     kept = state == Commitment.State.KEPT
     commitment.kept_at = (
         (kept_by_message.occurred_at if kept_by_message else timezone.now()) if kept else None
@@ -308,6 +336,7 @@ def commitment_set_state(
         _forget_answers(org, commitment)
     _settle_followups(org, [commitment.conversation_id])
     _refresh_health(org, {commitment.conversation.account_id})
+    _commitments_changed(org, [commitment], change="state", previous=previous)
     return commitment
 
 

@@ -145,10 +145,14 @@ def conversation_states_refresh(*, org: Organisation, conversation_ids: Iterable
         out_of_office = dict(cursor.fetchall())
     now = timezone.now()
     rows: list[Any] = []
+    changed: list[tuple[int, int, str, Derived]] = []  # for conversation.state_changed
     current = Conversation.objects.for_org(org).filter(pk__in=ids)
-    for pk, no_reply_needed_at, last_activity_at, usual_reply_days in current.values_list(
-        "pk", "no_reply_needed_at", "last_activity_at", "account__usual_reply_days"
-    ):
+    for pk, no_reply_needed_at, last_activity_at, usual_reply_days, account_id, old in (
+        current.values_list(
+            "pk", "no_reply_needed_at", "last_activity_at", "account__usual_reply_days",
+            "account_id", "state",
+        )
+    ):  # fmt: skip
         derived = derive_state(
             tails.get(pk, []),
             calendar=calendar,
@@ -167,8 +171,11 @@ def conversation_states_refresh(*, org: Organisation, conversation_ids: Iterable
             derived.reply_due_at,
             derived.nudge_due_at,
         ]
+        if derived.state != old:
+            changed.append((pk, account_id, old, derived))
     if not rows:
         return 0
+    _states_changed(org, changed)
     # The organisation is a column of the list, not a constant, so each conversation is found
     # by key (see record_activity_bulk: the planner cannot estimate row-level security).
     values = ", ".join(
@@ -189,3 +196,15 @@ def conversation_states_refresh(*, org: Organisation, conversation_ids: Iterable
             rows,
         )
         return cursor.rowcount
+
+
+def _states_changed(org: Organisation, changed: list[tuple[int, int, str, Derived]]) -> None:
+    from webhooks.events import emit_many, state_change_data  # webhooks build on conversations
+
+    if changed:
+        emit_many(
+            org,
+            "conversation.state_changed",
+            (state_change_data(pk, account, old, new.state, new.since)
+             for pk, account, old, new in changed),
+        )  # fmt: skip

@@ -126,7 +126,7 @@ resolved AS (
        -- NOT IN (never NULL here) plans as one hashed lookup whatever the table statistics
        -- say; NOT EXISTS against the CTE became a nested loop while they were stale.
        AND (f.conversation_id, f.reason) NOT IN (SELECT w.conversation_id, w.reason FROM wanted w)
-    RETURNING 1
+    RETURNING f.id
 ),
 refreshed AS (
     UPDATE followups_followup f
@@ -157,10 +157,12 @@ opened AS (
              WHERE f.organisation_id = %(org)s AND f.conversation_id = w.conversation_id
                AND f.reason = w.reason AND f.trigger_at = w.trigger_at
                AND f.resolved_at IS NOT NULL AND f.resolution <> 'record') = 0
-    RETURNING 1
+    RETURNING id
 )
 SELECT (SELECT count(*) FROM opened), (SELECT count(*) FROM resolved),
-       (SELECT count(*) FROM refreshed)
+       (SELECT count(*) FROM refreshed),
+       -- for the followup.opened / followup.resolved webhooks
+       (SELECT array_agg(id) FROM opened), (SELECT array_agg(id) FROM resolved)
 """  # noqa: S608 - constant SQL, values are parameters
 
 
@@ -184,10 +186,12 @@ def followups_scan(*, org: Organisation, now: datetime.datetime | None = None) -
             """
             UPDATE conversations_conversation SET state = 'quiet'
              WHERE organisation_id = %s AND state = 'settled' AND last_activity_at < %s
+            RETURNING id, account_id, state_since
             """,
             [org.pk, now - QUIET_AFTER],
         )
         quiet = cursor.rowcount
+        went_quiet = cursor.fetchall()
         # Each organisation's numbers differ enough that a generic plan is twice as slow.
         cursor.execute("SET LOCAL plan_cache_mode = force_custom_plan")
     connection.ensure_connection()
@@ -205,8 +209,25 @@ def followups_scan(*, org: Organisation, now: datetime.datetime | None = None) -
         )
         counts = raw.fetchone()
         assert counts is not None  # noqa: S101 - the statement always returns one row
-        opened, resolved, refreshed = counts
+        opened, resolved, refreshed, opened_ids, resolved_ids = counts
+    _webhooks(org, went_quiet, opened_ids or [], resolved_ids or [])
     return ScanResult(opened=opened, resolved=resolved, refreshed=refreshed, gone_quiet=quiet)
+
+
+def _webhooks(
+    org: Organisation, went_quiet: list[tuple], opened_ids: list[int], resolved_ids: list[int]
+) -> None:
+    from webhooks.events import emit_followups, emit_many, state_change_data
+
+    if went_quiet:
+        emit_many(
+            org,
+            "conversation.state_changed",
+            (state_change_data(pk, account_id, "settled", "quiet", since)
+             for pk, account_id, since in went_quiet),
+        )  # fmt: skip
+    emit_followups(org, "followup.opened", opened_ids)
+    emit_followups(org, "followup.resolved", resolved_ids)
 
 
 def followups_settle(*, org: Organisation, conversation_ids: list[int]) -> int:
@@ -231,10 +252,11 @@ def followups_settle(*, org: Organisation, conversation_ids: list[int]) -> int:
                            AND cm.conversation_id = f.conversation_id
                            AND cm.state = 'open' AND cm.owed_by = 'us'
                            AND cm.remind_at <= %(now)s)))
+            RETURNING f.id
             """,
             {"org": org.pk, "ids": conversation_ids, "now": timezone.now()},
         )
-        settled = cursor.rowcount
+        resolved = [row[0] for row in cursor.fetchall()]
         # An account that was quiet is not any more once anyone there is in touch again.
         cursor.execute(
             """
@@ -247,7 +269,10 @@ def followups_settle(*, org: Organisation, conversation_ids: list[int]) -> int:
                AND a.last_interaction_at > f.trigger_at
                AND a.id IN (SELECT c.account_id FROM conversations_conversation c
                              WHERE c.organisation_id = %(org)s AND c.id = ANY(%(ids)s))
+            RETURNING f.id
             """,
             {"org": org.pk, "ids": conversation_ids, "now": timezone.now()},
         )
-        return settled + cursor.rowcount
+        resolved += [row[0] for row in cursor.fetchall()]
+    _webhooks(org, [], [], resolved)
+    return len(resolved)

@@ -45,9 +45,15 @@ def followup_resolve(
         return followup
     now = timezone.now()
     # The member's answer first: changing the record below settles items "by the record".
-    FollowUp.objects.for_org(org).filter(pk=followup.pk, resolved_at=None).update(
-        resolved_at=now, resolution=resolution, resolved_by=by
+    answered = (
+        FollowUp.objects.for_org(org)
+        .filter(pk=followup.pk, resolved_at=None)
+        .update(resolved_at=now, resolution=resolution, resolved_by=by)
     )
+    if answered:
+        from webhooks.events import emit_followups  # webhooks build on follow-ups
+
+        emit_followups(org, "followup.resolved", [followup.pk])
     if followup.reason in {FollowUp.Reason.AWAITING_US, FollowUp.Reason.AWAITING_THEM}:
         Conversation.objects.for_org(org).filter(pk=followup.conversation_id).update(
             no_reply_needed_at=now

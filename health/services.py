@@ -218,11 +218,23 @@ ON CONFLICT (organisation_id, account_id, day) DO UPDATE
        breadth = EXCLUDED.breadth, responsiveness = EXCLUDED.responsiveness,
        commitments = EXCLUDED.commitments, recency = EXCLUDED.recency, flags = EXCLUDED.flags,
        caps = EXCLUDED.caps, inputs = EXCLUDED.inputs, computed_at = EXCLUDED.computed_at
+{returning}"""
+# The band each account had before this write, for the health.band_changed webhook: a subquery
+# in RETURNING reads the statement's snapshot, so it sees the rows as they were (one probe of
+# the unique (organisation, account, day) index per row, and no extra query).
+_RETURNING_BANDS = """
+RETURNING account_id, band, (
+    SELECT s.band FROM health_healthsnapshot s
+     WHERE s.organisation_id = health_healthsnapshot.organisation_id
+       AND s.account_id = health_healthsnapshot.account_id
+       AND s.day <= health_healthsnapshot.day
+     ORDER BY s.day DESC LIMIT 1), score, day
 """
 _ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s)"
 
 
-def _store(org: Organisation, rows: list[Computed]) -> None:
+def _store(org: Organisation, rows: list[Computed], *, bands: bool = False) -> None:
+    """Upsert the snapshots; with `bands`, announce accounts whose band moved."""
     if not rows:
         return
     now = timezone.now()
@@ -237,8 +249,26 @@ def _store(org: Organisation, rows: list[Computed]) -> None:
             json.dumps(row.inputs),
             now,
         ]  # fmt: skip
+    returning = _RETURNING_BANDS if bands else ""
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(values=", ".join([_ROW] * len(rows))), params)
+        cursor.execute(
+            _UPSERT.format(values=", ".join([_ROW] * len(rows)), returning=returning), params
+        )
+        if bands:
+            _bands_changed(org, [row for row in cursor.fetchall() if row[2] not in {None, row[1]}])
+
+
+def _bands_changed(org: Organisation, changes: list[tuple[Any, ...]]) -> None:
+    from webhooks.events import emit_many  # webhooks build on health
+
+    if changes:
+        emit_many(
+            org,
+            "health.band_changed",
+            ({"account_id": account_id, "old_band": old, "new_band": new, "score": score,
+              "day": day.isoformat()}
+             for account_id, new, old, score, day in changes),
+        )  # fmt: skip
 
 
 def health_snapshots_refresh(
@@ -261,7 +291,7 @@ def health_snapshots_refresh(
     ids = list(accounts.order_by("pk").values_list("pk", flat=True))
     for chunk in _chunks(ids):
         with transaction.atomic():
-            _store(org, list(_compute(org, chunk, [(day, now)], settings, calendar)))
+            _store(org, list(_compute(org, chunk, [(day, now)], settings, calendar)), bands=True)
     return len(ids)
 
 

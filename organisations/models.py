@@ -105,6 +105,13 @@ class Organisation(models.Model):
         default=decimal.Decimal(1),
         help_text="How soon, in business days, a customer should hear back from us.",
     )
+    # Webhooks may call private, loopback and link-local addresses (an admin's choice, for
+    # receivers inside the organisation's own network); off, they are refused (SSRF).
+    webhooks_allow_private = models.BooleanField(
+        default=False,
+        verbose_name="Allow webhooks to private addresses",
+        help_text="Only for receivers on your own network: loopback, 10.x, 192.168.x, ...",
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -119,6 +119,13 @@ class Cast:
             membership=Membership.objects.get(organisation=self.org, user=self.sales),
             name=f"{slug} script",
         )
+        # Disabled, so the record the tests build emits no webhook deliveries.
+        self.webhook = factories.WebhookFactory(
+            organisation=self.org, url=f"https://{slug}-hooks.example/in", is_active=False
+        )
+        self.delivery = factories.WebhookDeliveryFactory(
+            organisation=self.org, webhook=self.webhook, last_error=f"{slug.upper()} hook down"
+        )
 
     def client(self, user: object | None = None) -> Client:
         client = TenantClient()

@@ -10,6 +10,7 @@ from followups.models import FollowUp
 from mail.models import Attachment, Mailbox, QuarantinedEmail, RawEmail, UnsortedEmail
 from mail.secrets import encrypt_secret
 from organisations.models import Membership, Organisation, Role, User
+from webhooks.models import Webhook, WebhookDelivery
 
 PASSWORD = "correct-horse-battery"
 
@@ -197,3 +198,26 @@ class AttachmentFactory(TenantFactory):
     sha256 = factory.LazyAttribute(
         lambda o: __import__("hashlib").sha256(o.content or b"").hexdigest()
     )
+
+
+class WebhookFactory(TenantFactory):
+    class Meta:
+        model = Webhook
+
+    url = "https://hooks.example/in"
+    events = factory.LazyFunction(lambda: ["message.created"])
+    secret = factory.LazyFunction(lambda: encrypt_secret("whsec_test"))
+
+
+class WebhookDeliveryFactory(TenantFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    organisation = factory.SelfAttribute("webhook.organisation")
+    webhook = factory.SubFactory(WebhookFactory)
+    event = "message.created"
+    payload = factory.LazyFunction(lambda: {"type": "message.created", "data": {}})
+    status = WebhookDelivery.Status.FAILED
+    attempts = 8
+    next_attempt_at = None
+    last_status_code = 500

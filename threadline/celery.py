@@ -27,6 +27,10 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.refresh_all_account_activity",
         "schedule": crontab(minute=17),
     },
+    "sweep-webhook-deliveries": {
+        "task": "webhooks.tasks.webhook_sweep",
+        "schedule": 300.0,
+    },
     "refresh-health": {
         "task": "health.tasks.refresh_all_health",
         "schedule": crontab(hour=2, minute=30),

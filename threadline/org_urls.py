@@ -11,6 +11,7 @@ from health import views as health
 from mail import views as mail
 from organisations import views as organisations
 from search import views as search
+from webhooks import views as webhooks
 
 urlpatterns = [
     path("", conversations.org_home, name="org_home"),
@@ -71,6 +72,25 @@ urlpatterns = [
         "settings/holidays/<int:holiday_id>/delete/",
         organisations.holiday_delete,
         name="holiday_delete",
+    ),
+    path("settings/webhooks/", webhooks.webhook_list, name="webhook_list"),
+    path("settings/webhooks/new/", webhooks.webhook_create_view, name="webhook_create"),
+    path("settings/webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="webhook_detail"),
+    path(
+        "settings/webhooks/<int:webhook_id>/toggle/",
+        webhooks.webhook_toggle,
+        name="webhook_toggle",
+    ),
+    path(
+        "settings/webhooks/<int:webhook_id>/delete/",
+        webhooks.webhook_delete_view,
+        name="webhook_delete",
+    ),
+    path("settings/webhooks/<int:webhook_id>/test/", webhooks.webhook_test, name="webhook_test"),
+    path(
+        "settings/webhooks/deliveries/<int:delivery_id>/redeliver/",
+        webhooks.delivery_redeliver_view,
+        name="webhook_redeliver",
     ),
     path(
         "conversations/<int:conversation_id>/merge/",

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "search",
     "health",
     "api",
+    "webhooks",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -222,6 +223,13 @@ MAIL_ATTACHMENT_MAX_BYTES = env_int("MAIL_ATTACHMENT_MAX_BYTES", 25 * 1024 * 102
 MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES = env_int(
     "MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES", 50 * 1024 * 1024
 )
+
+# Webhooks: attempts per delivery before it is marked failed, and the first wait between them
+# (doubling each time: 30 s, 1 min, 2 min ... about an hour before the 8th).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+# Delivered and failed deliveries are kept in the log this long.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30)
 
 # Demo seed: only `seed_demo` creates the demo login, and it refuses unless this is on.
 THREADLINE_DEMO = env_bool("THREADLINE_DEMO", default=DEBUG)
