@@ -83,7 +83,13 @@ class SearchViewSet(OrgViewSet):
         """Messages matching the query, best match (or newest) first, with highlights."""
         form = SearchForm(request.query_params, org=self.org)
         if not form.is_valid():
-            raise serializers.ValidationError(form.errors.get_json_data())
+            # The form's messages, as strings like every other error body's fields.
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors" if name == "__all__" else name: list(messages)
+                    for name, messages in form.errors.items()
+                }
+            )
         q = form.cleaned_data["q"].strip()
         if not q:
             raise serializers.ValidationError({"q": ["Say what to look for."]})

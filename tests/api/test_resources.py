@@ -238,6 +238,18 @@ def test_search_finds_a_phrase_and_highlights_it(api, a):
     assert other.pk not in [
         m["id"] for m in api.get("search/", {"q": "pricing -spring"}).json()["messages"]
     ]
+
+
+def test_search_filter_errors_come_in_the_one_error_body(api, a, b):
+    error = error_of(api.get("search/", {"q": "pricing", "account": b.account.pk}))
+    assert error["code"] == "invalid"
+    assert error["fields"] == {
+        "account": ["Select a valid choice. That choice is not one of the available choices."]
+    }
+    error = error_of(
+        api.get("search/", {"q": "pricing", "since": "2026-05-02", "until": "2026-05-01"})
+    )
+    assert error["fields"] == {"until": ["The end of the range is before its start."]}
     assert "q" in error_of(api.get("search/", {"q": " "}))["fields"]
 
 
