@@ -213,6 +213,17 @@ def test_reassigning_a_conversation_follows_the_web_uis_rule(a):
     assert FollowUp.all_orgs.get(pk=a.followup.pk).owner == a.sales
 
 
+def test_a_conversation_is_reassigned_to_someone_never_to_nobody(a):
+    # As in the web UI's reassign form: its open follow-ups would be nobody's.
+    Conversation.all_orgs.filter(pk=a.conversation.pk).update(owner=a.sales)
+    for api in (Api(a), token_for(a, a.admin)):
+        response = api.patch(f"conversations/{a.conversation.pk}/", {"owner": None})
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"owner": ["Choose a member to give it to."]}
+    assert Conversation.all_orgs.get(pk=a.conversation.pk).owner == a.sales
+    assert FollowUp.all_orgs.get(pk=a.followup.pk).owner == a.sales
+
+
 # --- Health, search, mailboxes ---
 
 
