@@ -96,10 +96,21 @@ class Cursor(CursorPagination):
             )
         return size
 
+    # Rows that share the ordering's value are counted past (`o` in the cursor). DRF stops
+    # counting at 1,000, so past that many alike (a day's health snapshots, one per account)
+    # pages repeated themselves for ever. Counting costs at most a pass over those rows.
+    offset_cutoff = 1_000_000
+
     def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
         if any(hasattr(backend, "get_ordering") for backend in view.filter_backends):
-            return super().get_ordering(request, queryset, view)
-        return tuple(view.ordering)
+            ordering = super().get_ordering(request, queryset, view)
+        else:
+            ordering = tuple(view.ordering)
+        # Rows alike in the ordering come in one fixed order (by id), so counting past them
+        # on the next page skips exactly the rows already shown.
+        if ordering[0].lstrip("-") not in {"id", "pk"}:
+            ordering = (*ordering, "-id" if ordering[0].startswith("-") else "id")
+        return ordering
 
 
 class OrgViewSet(GenericViewSet):

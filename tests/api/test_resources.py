@@ -14,6 +14,7 @@ from api.services import api_token_create
 from conversations.models import Commitment, Conversation, Message
 from conversations.search_index import messages_index
 from followups.models import FollowUp
+from health.models import HealthSnapshot
 from health.services import health_snapshots_refresh
 from organisations.models import Membership, Role
 from tests import factories
@@ -88,6 +89,29 @@ def test_pages_follow_the_cursor_without_repeats(api, a):
     assert len(seen) == 5 and len(set(seen)) == 5
     assert seen == sorted(seen)
     assert "limit" in error_of(api.get("accounts/", {"limit": "lots"}))["fields"]
+
+
+def test_a_days_health_pages_through_every_account_once_however_many_there_are(api, a):
+    # One snapshot per account shares each day: more than DRF's cursor counts past (1,000).
+    day = datetime.date(2026, 11, 1)
+    accounts = Account.objects.for_org(a.org).bulk_create(
+        Account(organisation=a.org, name=f"Account {n:04}") for n in range(1250)
+    )
+    HealthSnapshot.objects.for_org(a.org).bulk_create(
+        HealthSnapshot(organisation=a.org, account=account, day=day, band="healthy", inputs={},
+                       mutuality=1, interactivity=1, continuity=1, breadth=1, responsiveness=1,
+                       commitments=1, recency=1)
+        for account in accounts
+    )  # fmt: skip
+    seen, url = [], api.url("health/") + "?limit=200"
+    for _ in range(10):  # a cursor that went round in circles would never end
+        body = api.client.get(url, **api.headers).json()
+        seen += [row["account"] for row in body["results"]]
+        url = body["next"]
+        if not url:
+            break
+    assert url is None
+    assert sorted(seen) == sorted(account.pk for account in accounts)
 
 
 # --- Contacts ---
