@@ -86,7 +86,7 @@ class SearchViewSet(OrgViewSet):
             # The form's messages, as strings like every other error body's fields.
             raise serializers.ValidationError(
                 {
-                    "non_field_errors" if name == "__all__" else name: list(messages)
+                    "non_field_errors" if name == "__all__" else name: [str(m) for m in messages]
                     for name, messages in form.errors.items()
                 }
             )
