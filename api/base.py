@@ -10,6 +10,7 @@ organisation it was made in; any other slug is a 404, like a slug the member doe
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any, ClassVar, cast
 
 import django_filters
@@ -48,6 +49,18 @@ def _membership_for(request: Request, slug: str) -> Membership:
     return found
 
 
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(raw: str) -> int | None:
+    """A whole number in plain digits that fits the database's bigint; None for anything else.
+
+    Not `str.isdigit()` and `int()`: "²" is a digit to the first and not to the second, and
+    `int()` refuses more than 4,300 digits, so both would be server errors rather than a 400.
+    """
+    return int(raw) if _WHOLE_NUMBER.fullmatch(raw) else None
+
+
 class UtcDateTimeField(IsoDateTimeField):
     """A moment in a query, in UTC: offsets beyond what PostgreSQL takes are refused, not 500s."""
 
@@ -76,16 +89,28 @@ class Cursor(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        size = whole_number(raw)
+        if size is None or not 1 <= size <= self.max_page_size:
             raise exceptions.ValidationError(
                 {"limit": [f"A number of rows from 1 to {self.max_page_size}."]}
             )
-        return int(raw)
+        return size
+
+    # Rows that share the ordering's value are counted past (`o` in the cursor). DRF stops
+    # counting at 1,000, so past that many alike (a day's health snapshots, one per account)
+    # pages repeated themselves for ever. Counting costs at most a pass over those rows.
+    offset_cutoff = 1_000_000
 
     def get_ordering(self, request: Request, queryset: Any, view: Any) -> tuple[str, ...]:
         if any(hasattr(backend, "get_ordering") for backend in view.filter_backends):
-            return super().get_ordering(request, queryset, view)
-        return tuple(view.ordering)
+            ordering = super().get_ordering(request, queryset, view)
+        else:
+            ordering = tuple(view.ordering)
+        # Rows alike in the ordering come in one fixed order (by id), so counting past them
+        # on the next page skips exactly the rows already shown.
+        if ordering[0].lstrip("-") not in {"id", "pk"}:
+            ordering = (*ordering, "-id" if ordering[0].startswith("-") else "id")
+        return ordering
 
 
 class OrgViewSet(GenericViewSet):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from api.forms import ApiTokenForm
@@ -12,24 +13,34 @@ from api.services import api_token_create, api_token_revoke
 from threadline.http import OrgRequest
 
 
+def _new_secret_key(request: OrgRequest) -> str:
+    return f"api_token_secret:{request.org.pk}"
+
+
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: OrgRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
-    secret = ""
     if request.method == "POST" and form.is_valid():
         _token, secret = api_token_create(
             membership=request.membership,
             name=form.cleaned_data["name"],
             expires_at=form.expires_at,
         )
-        form = ApiTokenForm()  # the page shows the secret this once, and a fresh form
+        # Post/redirect/get, so refreshing the page does not make another token: the secret
+        # waits in the session for the one page that follows, which shows it and drops it.
+        request.session[_new_secret_key(request)] = secret
+        return redirect("api_tokens", org_slug=request.org.slug)
+    secret = request.session.pop(_new_secret_key(request), "")
     tokens = ApiToken.objects.filter(membership=request.membership).order_by("-created_at")
-    return render(
+    response = render(
         request,
         "api/tokens.html",
         {"form": form, "tokens": tokens, "secret": secret},
         status=422 if form.errors else 200,
     )
+    if secret:
+        add_never_cache_headers(response)  # nor kept by the browser's cache or "back"
+    return response
 
 
 @require_POST

@@ -357,6 +357,13 @@ class ConversationSerializer(serializers.ModelSerializer):
         )
         read_only_fields = tuple(f for f in fields if f not in {"owner"})
 
+    def validate_owner(self, owner: Any) -> Any:
+        # Null reads as "nobody yet", but giving a conversation to nobody would leave its open
+        # follow-ups nobody's: the web UI's reassign form refuses it too.
+        if owner is None:
+            raise serializers.ValidationError("Choose a member to give it to.")
+        return owner
+
 
 class ConversationFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.base import OrgViewSet
+from api.base import OrgViewSet, whole_number
 from conversations.services import RecordError
 from followups.models import FollowUp
 from followups.services import followup_resolve, followup_snooze
@@ -132,9 +132,10 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgViewS
         if owner == "all":
             return rows
         if owner:
-            if not owner.isdigit():
+            owner_id = whole_number(owner)
+            if owner_id is None:
                 raise serializers.ValidationError({"owner": ["A user id, or all."]})
-            return rows.filter(owner_id=int(owner))
+            return rows.filter(owner_id=owner_id)
         return rows.filter(owner=self.member)
 
     def _open_item(self) -> FollowUp:

@@ -9,12 +9,20 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.base import OrgViewSet
+from api.base import OrgViewSet, whole_number
 from conversations.models import Message
 from search.forms import SearchForm
-from search.selectors import headlines, search_accounts, search_contacts, search_messages
+from search.selectors import (
+    MAX_OFFSET,
+    headlines,
+    search_accounts,
+    search_contacts,
+    search_messages,
+)
 
 PAGE_SIZE = 20
+# The last page the search can skip to (its offset is a PostgreSQL integer).
+MAX_PAGE = MAX_OFFSET // PAGE_SIZE + 1
 
 
 class MessageHitSerializer(serializers.ModelSerializer):
@@ -75,15 +83,21 @@ class SearchViewSet(OrgViewSet):
         """Messages matching the query, best match (or newest) first, with highlights."""
         form = SearchForm(request.query_params, org=self.org)
         if not form.is_valid():
-            raise serializers.ValidationError(form.errors.get_json_data())
+            # The form's messages, as strings like every other error body's fields.
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors" if name == "__all__" else name: [str(m) for m in messages]
+                    for name, messages in form.errors.items()
+                }
+            )
         q = form.cleaned_data["q"].strip()
         if not q:
             raise serializers.ValidationError({"q": ["Say what to look for."]})
-        number = request.query_params.get("page", "1")
-        if not number.isdigit() or int(number) < 1:
-            raise serializers.ValidationError({"page": ["A page number from 1."]})
+        number = whole_number(request.query_params.get("page", "1"))
+        if number is None or not 1 <= number <= MAX_PAGE:
+            raise serializers.ValidationError({"page": [f"A page number from 1 to {MAX_PAGE}."]})
         page = search_messages(
-            org=self.org, q=q, filters=form.filters, page=int(number), page_size=PAGE_SIZE
+            org=self.org, q=q, filters=form.filters, page=number, page_size=PAGE_SIZE
         )
         headlines(org=self.org, q=q, messages=page.hits)
         first = page.number == 1

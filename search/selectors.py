@@ -81,6 +81,10 @@ class SearchPage:
         return self.number + 1
 
 
+# threadline_message_search skips an `integer` number of rows: pages beyond are empty.
+MAX_OFFSET = 2**31 - 1
+
+
 def search_messages(
     *,
     org: Organisation,
@@ -106,7 +110,7 @@ def search_messages(
         + datetime.timedelta(days=1)
         if filters.until else None
     )  # fmt: skip
-    page = max(1, page)
+    page = min(max(1, page), MAX_OFFSET // page_size + 1)
     with connection.cursor() as cursor:
         cursor.execute(
             """

@@ -77,6 +77,11 @@ urlpatterns = [
     path("settings/webhooks/new/", webhooks.webhook_create_view, name="webhook_create"),
     path("settings/webhooks/<int:webhook_id>/", webhooks.webhook_detail, name="webhook_detail"),
     path(
+        "settings/webhooks/<int:webhook_id>/created/",
+        webhooks.webhook_created,
+        name="webhook_created",
+    ),
+    path(
         "settings/webhooks/<int:webhook_id>/toggle/",
         webhooks.webhook_toggle,
         name="webhook_toggle",

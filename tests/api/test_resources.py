@@ -14,6 +14,7 @@ from api.services import api_token_create
 from conversations.models import Commitment, Conversation, Message
 from conversations.search_index import messages_index
 from followups.models import FollowUp
+from health.models import HealthSnapshot
 from health.services import health_snapshots_refresh
 from organisations.models import Membership, Role
 from tests import factories
@@ -88,6 +89,29 @@ def test_pages_follow_the_cursor_without_repeats(api, a):
     assert len(seen) == 5 and len(set(seen)) == 5
     assert seen == sorted(seen)
     assert "limit" in error_of(api.get("accounts/", {"limit": "lots"}))["fields"]
+
+
+def test_a_days_health_pages_through_every_account_once_however_many_there_are(api, a):
+    # One snapshot per account shares each day: more than DRF's cursor counts past (1,000).
+    day = datetime.date(2026, 11, 1)
+    accounts = Account.objects.for_org(a.org).bulk_create(
+        Account(organisation=a.org, name=f"Account {n:04}") for n in range(1250)
+    )
+    HealthSnapshot.objects.for_org(a.org).bulk_create(
+        HealthSnapshot(organisation=a.org, account=account, day=day, band="healthy", inputs={},
+                       mutuality=1, interactivity=1, continuity=1, breadth=1, responsiveness=1,
+                       commitments=1, recency=1)
+        for account in accounts
+    )  # fmt: skip
+    seen, url = [], api.url("health/") + "?limit=200"
+    for _ in range(10):  # a cursor that went round in circles would never end
+        body = api.client.get(url, **api.headers).json()
+        seen += [row["account"] for row in body["results"]]
+        url = body["next"]
+        if not url:
+            break
+    assert url is None
+    assert sorted(seen) == sorted(account.pk for account in accounts)
 
 
 # --- Contacts ---
@@ -213,6 +237,17 @@ def test_reassigning_a_conversation_follows_the_web_uis_rule(a):
     assert FollowUp.all_orgs.get(pk=a.followup.pk).owner == a.sales
 
 
+def test_a_conversation_is_reassigned_to_someone_never_to_nobody(a):
+    # As in the web UI's reassign form: its open follow-ups would be nobody's.
+    Conversation.all_orgs.filter(pk=a.conversation.pk).update(owner=a.sales)
+    for api in (Api(a), token_for(a, a.admin)):
+        response = api.patch(f"conversations/{a.conversation.pk}/", {"owner": None})
+        assert response.status_code == 400
+        assert error_of(response)["fields"] == {"owner": ["Choose a member to give it to."]}
+    assert Conversation.all_orgs.get(pk=a.conversation.pk).owner == a.sales
+    assert FollowUp.all_orgs.get(pk=a.followup.pk).owner == a.sales
+
+
 # --- Health, search, mailboxes ---
 
 
@@ -238,6 +273,18 @@ def test_search_finds_a_phrase_and_highlights_it(api, a):
     assert other.pk not in [
         m["id"] for m in api.get("search/", {"q": "pricing -spring"}).json()["messages"]
     ]
+
+
+def test_search_filter_errors_come_in_the_one_error_body(api, a, b):
+    error = error_of(api.get("search/", {"q": "pricing", "account": b.account.pk}))
+    assert error["code"] == "invalid"
+    assert error["fields"] == {
+        "account": ["Select a valid choice. That choice is not one of the available choices."]
+    }
+    error = error_of(
+        api.get("search/", {"q": "pricing", "since": "2026-05-02", "until": "2026-05-01"})
+    )
+    assert error["fields"] == {"until": ["The end of the range is before its start."]}
     assert "q" in error_of(api.get("search/", {"q": " "}))["fields"]
 
 

@@ -77,15 +77,42 @@ def test_the_browser_session_works_and_writes_need_the_csrf_token(a):
 
 def test_the_tokens_page_shows_a_new_secret_once(a):
     client = a.client()
-    page = client.post(f"/o/{a.org.slug}/settings/api-tokens/", {"name": "billing sync"})
+    url = f"/o/{a.org.slug}/settings/api-tokens/"
+    made = client.post(url, {"name": "billing sync"})
+    # Post/redirect/get: the page that shows the secret is a GET, so refreshing it is harmless.
+    assert made.status_code == 302 and made["Location"] == url
+    page = client.get(url)
     assert page.status_code == 200
+    assert "no-store" in page["Cache-Control"]
     html = page.content.decode()
     token = ApiToken.objects.get(name="billing sync")
     secret = html.split('<code class="secret">')[1].split("</code>")[0]
     assert secret.startswith(token.hint)
     assert Api(a, secret).get("accounts/").status_code == 200
-    again = client.get(f"/o/{a.org.slug}/settings/api-tokens/").content.decode()
+    again = client.get(url).content.decode()
     assert "billing sync" in again and secret not in again
+    assert ApiToken.objects.filter(name="billing sync").count() == 1
+
+
+def test_refreshing_the_page_after_making_a_token_makes_no_second_one(a):
+    client = a.client()
+    url = f"/o/{a.org.slug}/settings/api-tokens/"
+    # A browser refreshes the page it shows: after post/redirect/get that is the GET.
+    shown = client.post(url, {"name": "nightly export"}, follow=True)
+    assert '<code class="secret">' in shown.content.decode()
+    refreshed = client.get(shown.redirect_chain[-1][0])
+    assert '<code class="secret">' not in refreshed.content.decode()
+    assert ApiToken.objects.filter(name="nightly export").count() == 1
+
+
+def test_a_new_secret_is_shown_only_on_its_own_organisations_page(a, b):
+    factories.MemberFactory(organisation=b.org, user=a.sales)
+    client = a.client()
+    client.post(f"/o/{a.org.slug}/settings/api-tokens/", {"name": "alpha only"})
+    other = client.get(f"/o/{b.org.slug}/settings/api-tokens/").content.decode()
+    assert '<code class="secret">' not in other
+    own = client.get(f"/o/{a.org.slug}/settings/api-tokens/").content.decode()
+    assert '<code class="secret">' in own
 
 
 def test_the_tokens_page_refuses_a_past_expiry_and_makes_nothing(a):

@@ -32,7 +32,7 @@ def allow_private(cast: Any) -> None:
 def add_webhook(cast: Any, url: str, events: list[str]) -> tuple[Webhook, str]:
     """Through the admin page, as a person would; returns the webhook and the secret shown."""
     response = cast.client(cast.admin).post(
-        f"/o/{cast.org.slug}/settings/webhooks/new/", {"url": url, "events": events}
+        f"/o/{cast.org.slug}/settings/webhooks/new/", {"url": url, "events": events}, follow=True
     )
     assert response.status_code == 200, response.content.decode()
     html = response.content.decode()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from mail.secrets import decrypt_secret
+from organisations.models import Role
+from tests import factories
 from webhooks.models import Webhook
 
 
 def add(cast, url, events=("message.created",)):  # type: ignore[no-untyped-def]
     return cast.client(cast.admin).post(
-        f"/o/{cast.org.slug}/settings/webhooks/new/", {"url": url, "events": list(events)}
+        f"/o/{cast.org.slug}/settings/webhooks/new/",
+        {"url": url, "events": list(events)},
+        follow=True,
     )
 
 
@@ -49,6 +56,39 @@ def test_a_public_address_is_accepted_and_events_are_required(a):
     webhook = Webhook.objects.for_org(a.org).get(url="https://93.184.215.14/hook")
     assert webhook.events == ["health.band_changed", "message.created"]
     assert webhook.created_by == a.admin and webhook.is_active
+
+
+def test_the_secret_is_shown_once_and_a_refresh_adds_no_second_webhook(a):
+    client, slug = a.client(a.admin), a.org.slug
+    url = "https://93.184.215.14/refreshed"
+    made = client.post(
+        f"/o/{slug}/settings/webhooks/new/", {"url": url, "events": ["message.created"]}
+    )
+    # Post/redirect/get: the page with the secret is a GET, so refreshing it posts nothing.
+    assert made.status_code == 302
+    webhook = Webhook.objects.for_org(a.org).get(url=url)
+    shown = client.get(made["Location"])
+    assert shown.status_code == 200
+    assert "no-store" in shown["Cache-Control"]
+    secret = re.search(r"data-secret>(whsec_[^<]+)<", shown.content.decode()).group(1)
+    assert decrypt_secret(webhook.secret) == secret
+    refreshed = client.get(made["Location"])
+    assert refreshed.status_code == 302
+    assert refreshed["Location"] == f"/o/{slug}/settings/webhooks/{webhook.pk}/"
+    assert secret not in client.get(refreshed["Location"]).content.decode()
+    assert Webhook.objects.for_org(a.org).filter(url=url).count() == 1
+
+
+def test_another_admin_never_sees_the_new_secret(a):
+    other = factories.MemberFactory(organisation=a.org, role=Role.ADMIN).user
+    made = a.client(a.admin).post(
+        f"/o/{a.org.slug}/settings/webhooks/new/",
+        {"url": "https://93.184.215.14/mine", "events": ["message.created"]},
+    )
+    assert made.status_code == 302
+    page = a.client(other).get(made["Location"])
+    assert page.status_code == 302
+    assert "data-secret" not in a.client(other).get(page["Location"]).content.decode()
 
 
 def test_an_admin_may_allow_private_addresses_for_their_organisation_only(a, b):
