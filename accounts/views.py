@@ -16,6 +16,7 @@ from conversations.selectors import (
 from health.selectors import account_health, health_summaries
 from organisations.selectors import members_of_org
 from threadline.http import OrgRequest
+from threadline.params import whole_number
 
 TIMELINE_PAGE_SIZE = 20
 
@@ -30,9 +31,7 @@ def get_account(request: OrgRequest, account_id: int) -> Account:
 def account_list(request: OrgRequest):  # type: ignore[no-untyped-def]
     search = request.GET.get("q", "").strip()
     owner = request.GET.get("owner", "")
-    accounts = select_accounts(
-        org=request.org, search=search, owner_id=int(owner) if owner.isdigit() else None
-    )
+    accounts = select_accounts(org=request.org, search=search, owner_id=whole_number(owner))
     page = Paginator(accounts, 50).get_page(request.GET.get("page"))
     summaries = health_summaries(org=request.org, account_ids=[a.pk for a in page])
     for account in page:

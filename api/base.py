@@ -10,7 +10,6 @@ organisation it was made in; any other slug is a 404, like a slug the member doe
 from __future__ import annotations
 
 import datetime
-import re
 from typing import Any, ClassVar, cast
 
 import django_filters
@@ -27,6 +26,7 @@ from rest_framework.viewsets import GenericViewSet
 from api.models import ApiToken
 from organisations.models import Membership, Organisation, Role, User
 from organisations.tenancy import org_context
+from threadline.params import whole_number
 
 
 class NotFound(exceptions.NotFound):
@@ -47,18 +47,6 @@ def _membership_for(request: Request, slug: str) -> Membership:
     if found is None:
         raise NotFound("No such organisation.")
     return found
-
-
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
-
-
-def whole_number(raw: str) -> int | None:
-    """A whole number in plain digits that fits the database's bigint; None for anything else.
-
-    Not `str.isdigit()` and `int()`: "²" is a digit to the first and not to the second, and
-    `int()` refuses more than 4,300 digits, so both would be server errors rather than a 400.
-    """
-    return int(raw) if _WHOLE_NUMBER.fullmatch(raw) else None
 
 
 class UtcDateTimeField(IsoDateTimeField):

@@ -35,6 +35,7 @@ from conversations.services import (
 from conversations.services import commitment_set_state as set_state
 from conversations.services import interaction_log as log_interaction
 from threadline.http import OrgRequest
+from threadline.params import whole_number
 
 
 def get_conversation(request: OrgRequest, conversation_id: int) -> Conversation:
@@ -195,7 +196,7 @@ def commitment_set_state(request: OrgRequest, commitment_id: int, state: str) ->
             Message.objects.for_org(request.org)
             .filter(conversation_id=commitment.conversation_id, pk=request.POST["message"])
             .first()
-            if request.POST["message"].isdigit()
+            if whole_number(request.POST["message"]) is not None
             else None
         )
         if kept_by is None:

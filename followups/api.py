@@ -13,10 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.base import OrgViewSet, whole_number
+from api.base import OrgViewSet
 from conversations.services import RecordError
 from followups.models import FollowUp
 from followups.services import followup_resolve, followup_snooze
+from threadline.params import whole_number
 
 
 class FollowUpSerializer(serializers.ModelSerializer):

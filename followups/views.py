@@ -18,6 +18,7 @@ from followups.services import (
 )
 from organisations.models import User
 from threadline.http import OrgRequest
+from threadline.params import whole_number
 
 
 def _require_manager(request: OrgRequest) -> None:
@@ -32,7 +33,7 @@ def _queue_owner(request: OrgRequest) -> User:
         return request.user
     _require_manager(request)
     members = User.objects.filter(memberships__organisation=request.org)
-    return get_object_or_404(members, pk=member_id if str(member_id).isdigit() else 0)
+    return get_object_or_404(members, pk=whole_number(str(member_id)) or 0)
 
 
 def _render_queue(

@@ -23,6 +23,7 @@ from health.services import health_settings_save
 from organisations.models import Role
 from organisations.selectors import members_of_org
 from threadline.http import OrgRequest
+from threadline.params import whole_number
 
 PAGE_SIZE = 50
 
@@ -37,7 +38,7 @@ def _filters(request: OrgRequest) -> DashboardFilters:
     band = request.GET.get("band", "")
     flag = request.GET.get("flag", "")
     return DashboardFilters(
-        owner_id=int(owner) if owner.isdigit() else None,
+        owner_id=whole_number(owner),
         band=band if band in model.BAND_LABELS else "",
         flag=flag if flag in model.FLAG_LABELS else "",
     )

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.base import OrgViewSet, whole_number
+from api.base import OrgViewSet
 from conversations.models import Message
 from search.forms import SearchForm
 from search.selectors import (
@@ -19,6 +19,7 @@ from search.selectors import (
     search_contacts,
     search_messages,
 )
+from threadline.params import whole_number
 
 PAGE_SIZE = 20
 # The last page the search can skip to (its offset is a PostgreSQL integer).

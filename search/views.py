@@ -12,6 +12,7 @@ from search.selectors import (
     search_messages,
 )
 from threadline.http import OrgRequest
+from threadline.params import whole_number
 
 PAGE_SIZE = 20
 
@@ -25,7 +26,7 @@ def search_page(request: OrgRequest) -> HttpResponse:
         q = form.cleaned_data["q"].strip()
         number = request.GET.get("page", "1")
         page = search_messages(
-            org=org, q=q, filters=form.filters, page=int(number) if number.isdigit() else 1,
+            org=org, q=q, filters=form.filters, page=whole_number(number) or 1,
             page_size=PAGE_SIZE,
         )  # fmt: skip
         headlines(org=org, q=q, messages=page.hits)
