@@ -188,7 +188,7 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
                 """,
                 [[org.pk] * len(accounts), list(accounts), list(accounts.values())],
             )
-    conversation_states_refresh(org=org, conversation_ids=clocks)
+    conversation_states_refresh(org=org, conversation_ids=clocks, added=messages)
     messages_index(org=org, message_ids=[m.pk for m in messages])
     _settle_followups(org, list(clocks))
     commitments_suggest(org=org, messages=messages)
