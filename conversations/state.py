@@ -110,6 +110,45 @@ def derive_state(
     return Derived(Conversation.State.AWAITING_THEM, since=since, nudge_due_at=nudge)
 
 
+def _settled_or_quiet(
+    org: Organisation, conversation_ids: list[int]
+) -> list[tuple[int, int, str, Derived]]:
+    """Settled or quiet by last activity (as `derive_state` says), for conversations whose
+    turns did not change: a settled conversation stays settled with the same turn; one waiting
+    on either side still waits. The rest of the state is left as it was.
+
+    Returns the conversations that changed: (id, account id, old state, new state)."""
+    if not conversation_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE conversations_conversation AS c
+               SET state = CASE WHEN c.last_activity_at < %(quiet_before)s
+                                THEN %(quiet)s ELSE %(settled)s END
+              FROM unnest(%(orgs)s::bigint[], %(ids)s::bigint[]) AS v(org, id)
+             WHERE c.organisation_id = v.org AND c.id = v.id
+               AND c.state IN (%(quiet)s, %(settled)s)
+               AND c.state <> CASE WHEN c.last_activity_at < %(quiet_before)s
+                                   THEN %(quiet)s ELSE %(settled)s END
+            RETURNING c.id, c.account_id, c.state, c.state_since
+            """,
+            {
+                "quiet_before": timezone.now() - QUIET_AFTER,
+                "quiet": Conversation.State.QUIET,
+                "settled": Conversation.State.SETTLED,
+                "orgs": [org.pk] * len(conversation_ids),
+                "ids": conversation_ids,
+            },
+        )
+        flipped = {Conversation.State.QUIET: Conversation.State.SETTLED}
+        flipped |= {new: old for old, new in flipped.items()}
+        return [
+            (pk, account_id, flipped[state], Derived(state, since=since))
+            for pk, account_id, state, since in cursor.fetchall()
+        ]
+
+
 def is_turn(message: Message) -> bool:
     """Whether a message is something `derive_state` reads: a person's turn (the tail), or an
     out-of-office reply (it restarts the waiting-on-them clock)."""
@@ -142,7 +181,7 @@ def conversation_states_refresh(
         turned = {message.conversation_id for message in added if is_turn(message)}
         untouched = [pk for pk in ids if pk not in turned]
         ids = [pk for pk in ids if pk in turned]
-        changed = _settled_or_quiet(org, untouched)
+        changed = len(_settled_or_quiet(org, untouched))
         return changed + (conversation_states_refresh(org=org, conversation_ids=ids) if ids else 0)
     calendar = BusinessCalendar.for_org(org)
     tails: dict[int, list[Turn]] = {}
@@ -218,34 +257,5 @@ def conversation_states_refresh(
                    IS DISTINCT FROM (v.state, v.since, v.reply_due_at, v.nudge_due_at)
             """,  # noqa: S608 - only placeholders are interpolated
             rows,
-        )
-        return cursor.rowcount
-
-
-def _settled_or_quiet(org: Organisation, conversation_ids: list[int]) -> int:
-    """Settled or quiet by last activity (as `derive_state` says), for conversations whose
-    turns did not change: a settled conversation stays settled with the same turn; one waiting
-    on either side still waits. The rest of the state is left as it was."""
-    if not conversation_ids:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE conversations_conversation AS c
-               SET state = CASE WHEN c.last_activity_at < %(quiet_before)s
-                                THEN %(quiet)s ELSE %(settled)s END
-              FROM unnest(%(orgs)s::bigint[], %(ids)s::bigint[]) AS v(org, id)
-             WHERE c.organisation_id = v.org AND c.id = v.id
-               AND c.state IN (%(quiet)s, %(settled)s)
-               AND c.state <> CASE WHEN c.last_activity_at < %(quiet_before)s
-                                   THEN %(quiet)s ELSE %(settled)s END
-            """,
-            {
-                "quiet_before": timezone.now() - QUIET_AFTER,
-                "quiet": Conversation.State.QUIET,
-                "settled": Conversation.State.SETTLED,
-                "orgs": [org.pk] * len(conversation_ids),
-                "ids": conversation_ids,
-            },
         )
         return cursor.rowcount
