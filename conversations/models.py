@@ -198,6 +198,12 @@ class Message(TenantModel):
             models.Index("organisation", "sender_contact", name="message_sender_contact"),
             # The search index, (organisation, search_vector), is made by migration 0008:
             # it needs btree_gin where the server has it.
+            # Messages whose vector is still to be written (a sync's batch waits for its task
+            # after commit): the sweep for lost tasks finds them here without reading the rest.
+            models.Index(
+                "organisation", "id", condition=Q(search_vector__isnull=True),
+                name="message_unindexed",
+            ),
         ]  # fmt: skip
         ordering: ClassVar = ["occurred_at", "id"]
 

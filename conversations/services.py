@@ -19,7 +19,7 @@ from conversations.models import (
     Message,
     Participant,
 )
-from conversations.search_index import messages_index
+from conversations.search_index import messages_index_soon
 from conversations.state import conversation_states_refresh
 from organisations.calendar import BusinessCalendar
 from organisations.models import Organisation, User
@@ -189,8 +189,8 @@ def record_activity_bulk(*, org: Organisation, messages: Sequence[Message]) -> N
                 """,
                 [[org.pk] * len(accounts), list(accounts), list(accounts.values())],
             )
-    conversation_states_refresh(org=org, conversation_ids=clocks)
-    messages_index(org=org, message_ids=[m.pk for m in messages])
+    conversation_states_refresh(org=org, conversation_ids=clocks, added=messages)
+    messages_index_soon(org=org, message_ids=[m.pk for m in messages])
     _settle_followups(org, list(clocks))
     commitments_suggest(org=org, messages=messages)
     _refresh_health(org, {message.account_id for message in messages})

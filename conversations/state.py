@@ -83,18 +83,23 @@ def derive_state(
         if no_reply_needed_at is not None:  # what the member answered is not waiting any more
             run = [turn for turn in run if turn.occurred_at > no_reply_needed_at]
         # "Could you send the quote?" then "Thanks!" still waits for the quote: settled only
-        # when every unanswered message is thanks or closing words.
-        waiting = [turn for turn in run if turn_intent(turn.text) != TurnIntent.SETTLES]
-        if not waiting:
+        # when every unanswered message is thanks or closing words. The oldest one that needs
+        # us is what we owe an answer to: read from the oldest, and stop there.
+        oldest_waiting = next(
+            (turn for turn in reversed(run) if turn_intent(turn.text) != TurnIntent.SETTLES),
+            None,
+        )
+        if oldest_waiting is None:
             return settled
-        since = waiting[-1].occurred_at  # the oldest unanswered customer message that needs us
+        since = oldest_waiting.occurred_at
         return Derived(
             Conversation.State.AWAITING_US,
             since=since,
             reply_due_at=calendar.add(since, reply_target_days),
         )
-    asking = [turn for turn in run if turn_intent(turn.text) == TurnIntent.ASKS]
-    if not asking or (no_reply_needed_at is not None and no_reply_needed_at >= last.occurred_at):
+    if no_reply_needed_at is not None and no_reply_needed_at >= last.occurred_at:
+        return settled
+    if not any(turn_intent(turn.text) == TurnIntent.ASKS for turn in run):
         return settled
     since = last.occurred_at  # a nudge of ours starts the wait again
     clock_from = max(since, out_of_office_at) if out_of_office_at else since
@@ -105,14 +110,79 @@ def derive_state(
     return Derived(Conversation.State.AWAITING_THEM, since=since, nudge_due_at=nudge)
 
 
-def conversation_states_refresh(*, org: Organisation, conversation_ids: Iterable[int]) -> int:
+def _settled_or_quiet(
+    org: Organisation, conversation_ids: list[int]
+) -> list[tuple[int, int, str, Derived]]:
+    """Settled or quiet by last activity (as `derive_state` says), for conversations whose
+    turns did not change: a settled conversation stays settled with the same turn; one waiting
+    on either side still waits. The rest of the state is left as it was.
+
+    Returns the conversations that changed: (id, account id, old state, new state)."""
+    if not conversation_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE conversations_conversation AS c
+               SET state = CASE WHEN c.last_activity_at < %(quiet_before)s
+                                THEN %(quiet)s ELSE %(settled)s END
+              FROM unnest(%(orgs)s::bigint[], %(ids)s::bigint[]) AS v(org, id)
+             WHERE c.organisation_id = v.org AND c.id = v.id
+               AND c.state IN (%(quiet)s, %(settled)s)
+               AND c.state <> CASE WHEN c.last_activity_at < %(quiet_before)s
+                                   THEN %(quiet)s ELSE %(settled)s END
+            RETURNING c.id, c.account_id, c.state, c.state_since
+            """,
+            {
+                "quiet_before": timezone.now() - QUIET_AFTER,
+                "quiet": Conversation.State.QUIET,
+                "settled": Conversation.State.SETTLED,
+                "orgs": [org.pk] * len(conversation_ids),
+                "ids": conversation_ids,
+            },
+        )
+        flipped = {Conversation.State.QUIET: Conversation.State.SETTLED}
+        flipped |= {new: old for old, new in flipped.items()}
+        return [
+            (pk, account_id, flipped[state], Derived(state, since=since))
+            for pk, account_id, state, since in cursor.fetchall()
+        ]
+
+
+def is_turn(message: Message) -> bool:
+    """Whether a message is something `derive_state` reads: a person's turn (the tail), or an
+    out-of-office reply (it restarts the waiting-on-them clock)."""
+    return message.is_out_of_office or (
+        not message.automated_reason
+        and message.direction != Message.Direction.INTERNAL
+        and message.kind != Message.Kind.NOTE
+    )
+
+
+def conversation_states_refresh(
+    *,
+    org: Organisation,
+    conversation_ids: Iterable[int],
+    added: Iterable[Message] | None = None,
+) -> int:
     """Derive and store the state of these conversations: three reads and one write.
+
+    `added`, when given, are the messages just recorded in them. A conversation that received
+    no turn among them (only automated mail or notes) reads the same tail as before, so its
+    state only moves between settled and quiet with its last activity: that is one statement
+    for all of them, without reading their messages.
 
     Returns how many conversations changed state.
     """
     ids = sorted(set(conversation_ids))
     if not ids:
         return 0
+    if added is not None:
+        turned = {message.conversation_id for message in added if is_turn(message)}
+        untouched = [pk for pk in ids if pk not in turned]
+        ids = [pk for pk in ids if pk in turned]
+        changed = len(_settled_or_quiet(org, untouched))
+        return changed + (conversation_states_refresh(org=org, conversation_ids=ids) if ids else 0)
     calendar = BusinessCalendar.for_org(org)
     tails: dict[int, list[Turn]] = {}
     out_of_office: dict[int, datetime.datetime] = {}

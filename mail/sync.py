@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -147,6 +147,7 @@ def _sync_folder(
     try:
         for batch, items in reader:
             with transaction.atomic():
+                _commit_without_waiting_for_disk()
                 results = emails_ingest(org=org, items=items, directory=directory, mailbox=mailbox)
                 created = sum(result.outcome == "created" for result in results)
                 _advance(org, mailbox, folder, token, uidvalidity, batch[-1], created)
@@ -156,6 +157,17 @@ def _sync_folder(
             report.folders[folder.name] = report.folders.get(folder.name, 0) + len(batch)
     finally:
         reader.close()
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """This transaction's commit does not wait for its WAL to reach the disk.
+
+    Only a crash of the database server itself can then lose it (the last fraction of a second
+    of commits), and it is lost whole: the batch together with its cursor, so the next sync
+    fetches the same UIDs again and stores them once. What the server confirmed stays on it.
+    The wait was about a tenth of a sync's time."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 class _Reader:

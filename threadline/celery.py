@@ -23,6 +23,10 @@ app.conf.beat_schedule = {
         "task": "followups.tasks.send_all_digests",
         "schedule": 600.0,
     },
+    "index-missing-messages": {
+        "task": "search.tasks.index_all_missing_messages",
+        "schedule": 600.0,
+    },
     "refresh-account-activity": {
         "task": "accounts.tasks.refresh_all_account_activity",
         "schedule": crontab(minute=17),

@@ -434,3 +434,31 @@ ASKS, SETTLES, STATES = TurnIntent.ASKS, TurnIntent.SETTLES, TurnIntent.STATES
 )
 def test_turn_intent(text, intent):
     assert turn_intent(text) == intent
+
+
+def test_the_whole_text_check_never_drops_a_promise_the_sentences_hold(monkeypatch):
+    """Most mail is skipped by one search over its whole text before it is split into
+    sentences; whatever the sentence-by-sentence reading finds must still be found."""
+    import csv
+    import re
+    from pathlib import Path
+
+    from conversations import detection
+
+    fixture = Path(__file__).parent / "fixtures" / "commitment_sentences.tsv"
+    with fixture.open(newline="") as rows:
+        sentences = [row["text"] for row in csv.DictReader(rows, delimiter="\t")]
+    texts = [
+        *sentences,
+        *(f"Hi Ann,\n\n{s} Thanks.\n\n-- \nBob" for s in sentences),
+        *(" ".join(sentences[n : n + 5]) for n in range(0, len(sentences), 5)),
+        *("\n".join(s.lower() for s in sentences[n : n + 3]) for n in range(len(sentences))),
+        "Will send it on Friday.",
+        "Thanks,\nwill call you tomorrow.",
+        "  will send it over shortly",
+    ]
+    checked = [promises(text) for text in texts]
+    assert sum(map(bool, checked)) > len(sentences) / 3  # a real share of them are promises
+    monkeypatch.setattr(detection, "_PROMISE_WORDS", ("",))  # every text read in sentences
+    monkeypatch.setattr(detection, "_MAYBE_PROMISE", re.compile(""))
+    assert [promises(text) for text in texts] == checked

@@ -3,7 +3,10 @@
 import time_machine
 
 from conversations.models import Conversation, Message
-from conversations.services import interaction_log
+from conversations.services import interaction_log, record_activity_bulk
+from conversations.state import conversation_states_refresh
+from followups.scan import followups_scan
+from tests import factories
 from tests.followups.conftest import at
 
 AWAITING_US, AWAITING_THEM = Conversation.State.AWAITING_US, Conversation.State.AWAITING_THEM
@@ -121,3 +124,70 @@ def test_a_long_run_of_customer_messages_waits_from_the_first(thread):
     for n in range(12):
         thread.they(f"Another thing we need, number {n}.", at(19, 9, n))
     assert thread.fresh.state_since == at(19, 9, 0)
+
+
+def test_automated_mail_wakes_a_quiet_conversation_and_leaves_its_turn_alone(thread):
+    with time_machine.travel(at(2, 12), tick=False):
+        thread.they("Thanks!", at(2, 11))
+    later = at(2, 12) + (at(30, 12) - at(2, 12)) * 2
+    with time_machine.travel(later, tick=False):
+        followups_scan(org=thread.cast.org)
+        assert thread.fresh.state == QUIET
+        thread.they("Newsletter: what is new", later, automated="List-Id")
+        conversation = thread.fresh
+        assert (conversation.state, conversation.state_since) == (SETTLED, at(2, 11))
+
+
+@time_machine.travel(at(20, 17), tick=False)
+def test_a_batch_stores_the_states_a_full_derivation_would(thread):
+    """Conversations that received only automated mail or notes are not derived again: what
+    is stored must be what deriving every one of them from its messages gives."""
+    cast = thread.cast
+    waiting_us, waiting_them, quiet, fresh = (
+        factories.ConversationFactory(
+            organisation=cast.org, account=cast.account, subject=subject,
+            started_at=at(2, 9), last_activity_at=at(2, 9),
+        )
+        for subject in ("Quote", "Call", "Old", "New")
+    )  # fmt: skip
+
+    def message(conversation, text, when, **fields):  # type: ignore[no-untyped-def]
+        fields = {"direction": Message.Direction.INBOUND, "kind": Message.Kind.EMAIL, **fields}
+        return Message.objects.for_org(cast.org).create(
+            conversation=conversation, account=cast.account, occurred_at=when, body_text=text,
+            **fields,
+        )  # fmt: skip
+
+    record_activity_bulk(
+        org=cast.org,
+        messages=[
+            message(waiting_us, "Could you send the quote?", at(19, 10)),
+            message(waiting_them, "Does Tuesday work?", at(18, 10), direction="outbound"),
+            message(quiet, "Thanks, all sorted.", at(2, 10)),
+        ],
+    )
+    record_activity_bulk(
+        org=cast.org,
+        messages=[
+            message(waiting_us, "Newsletter", at(20, 9), automated_reason="List-Id"),
+            message(waiting_them, "Receipt", at(20, 9), automated_reason="Auto-Submitted"),
+            message(waiting_them, "Away", at(19, 9), automated_reason="ooo", is_out_of_office=True),
+            message(quiet, "Ask finance first.", at(20, 9), kind="note", direction="internal"),
+            message(fresh, "Bounce", at(20, 9), automated_reason="bounce"),
+        ],
+    )
+    ids = [c.pk for c in (waiting_us, waiting_them, quiet, fresh)]
+
+    def states() -> dict[int, tuple[object, ...]]:
+        return {
+            c.pk: (c.state, c.state_since, c.reply_due_at, c.nudge_due_at)
+            for c in Conversation.objects.for_org(cast.org).filter(pk__in=ids)
+        }
+
+    stored = states()
+    assert stored[waiting_us.pk][:2] == (AWAITING_US, at(19, 10))
+    assert stored[waiting_them.pk][0] == AWAITING_THEM
+    assert stored[quiet.pk][0] == SETTLED  # the note is recent activity
+    assert stored[fresh.pk][0] == SETTLED
+    assert conversation_states_refresh(org=cast.org, conversation_ids=ids) == 0
+    assert states() == stored

@@ -3,10 +3,11 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from conversations.models import Message
-from conversations.search_index import messages_index
+from conversations.search_index import INDEX_NOW_MAX, messages_index
 from conversations.services import interaction_log
 from tests import factories
 from tests.conftest import CLIENT_QUERIES
@@ -175,3 +176,74 @@ def test_changing_the_language_reindexes_every_message(said, django_capture_on_c
         app.conf.task_always_eager = False
     assert response.status_code == 302
     assert hits(said, q="delivery") == ["Delivery to the Leeds depot moves to Tuesdays."]
+
+
+def mailbox_batch(cast, count: int, word: str) -> list[bytes]:  # type: ignore[no-untyped-def]
+    sender = cast.contact.addresses.get().value
+    return [
+        (
+            f"From: {sender}\r\nTo: {cast.sales.email}\r\nSubject: Order {n}\r\n"
+            f"Message-ID: <batch-{n}@{cast.org.slug}>\r\n"
+            f"Date: Tue, 03 Nov 2026 09:{n % 60:02d}:00 +0000\r\n\r\n"
+            f"The {word} for order {n} is ready.\r\n"
+        ).encode()
+        for n in range(count)
+    ]
+
+
+def test_a_mailbox_sized_batch_is_indexed_by_a_task_once_it_commits(
+    a, b, django_capture_on_commit_callbacks
+):
+    from mail.services import emails_ingest
+    from search.tasks import index_messages
+    from threadline.celery import app
+
+    items = [(raw, "INBOX") for raw in mailbox_batch(a, INDEX_NOW_MAX + 5, "invoice")]
+    with django_capture_on_commit_callbacks() as callbacks:
+        emails_ingest(org=a.org, items=items)
+    # Stored without vectors: to_tsvector is no part of the batch's transaction.
+    assert not Message.objects.for_org(a.org).filter(search_vector__isnull=False).exists()
+    assert hits(a, q="invoice") == []
+    # The commit enqueues one task for the batch (its other hooks are not this test's).
+    tasks = [hook for hook in callbacks if getattr(hook, "func", None) == index_messages.delay]
+    assert len(tasks) == 1 and tasks[0].args[0] == a.org.pk
+    app.conf.task_always_eager = True
+    try:
+        tasks[0]()
+    finally:
+        app.conf.task_always_eager = False
+    indexed = Message.objects.for_org(a.org).filter(search_vector__isnull=False)
+    assert indexed.count() == INDEX_NOW_MAX + 5
+    assert hits(a, q="invoice", order="newest")[0] == "The invoice for order 24 is ready."
+
+
+def test_a_few_messages_are_findable_at_once(a):
+    from mail.services import emails_ingest
+
+    emails_ingest(org=a.org, items=[(raw, "INBOX") for raw in mailbox_batch(a, 3, "invoice")])
+    assert len(hits(a, q="invoice")) == 3
+
+
+def test_the_sweep_indexes_what_a_lost_task_left_behind(a, b):
+    from mail.services import emails_ingest
+    from search.tasks import SWEEP_GRACE, index_missing_messages
+
+    # The batch commits (the test's transaction stands for that) but its task never runs.
+    emails_ingest(
+        org=a.org, items=[(r, "INBOX") for r in mailbox_batch(a, INDEX_NOW_MAX + 1, "crate")]
+    )
+    emails_ingest(
+        org=b.org, items=[(r, "INBOX") for r in mailbox_batch(b, INDEX_NOW_MAX + 1, "crate")]
+    )
+    assert hits(a, q="crate") == []
+    assert index_missing_messages(a.org.pk) == 0, "recorded a moment ago: its task may come yet"
+    waiting = Message.objects.for_org(a.org).filter(search_vector__isnull=True).count()
+    assert waiting >= INDEX_NOW_MAX + 1  # the cast's own messages are made without a vector
+    with time_machine.travel(timezone.now() + SWEEP_GRACE + datetime.timedelta(seconds=1)):
+        assert index_missing_messages(a.org.pk) == waiting
+        assert index_missing_messages(a.org.pk) == 0
+    assert hits(a, q="crate", order="newest")[0] == "The crate for order 20 is ready."
+    # Only its own organisation's: B's messages wait for B's sweep.
+    assert Message.all_orgs.filter(organisation=b.org, search_vector__isnull=True).count() > (
+        INDEX_NOW_MAX
+    )
