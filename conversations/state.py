@@ -181,7 +181,9 @@ def conversation_states_refresh(
         turned = {message.conversation_id for message in added if is_turn(message)}
         untouched = [pk for pk in ids if pk not in turned]
         ids = [pk for pk in ids if pk in turned]
-        changed = len(_settled_or_quiet(org, untouched))
+        flipped = _settled_or_quiet(org, untouched)
+        _states_changed(org, flipped)
+        changed = len(flipped)
         return changed + (conversation_states_refresh(org=org, conversation_ids=ids) if ids else 0)
     calendar = BusinessCalendar.for_org(org)
     tails: dict[int, list[Turn]] = {}

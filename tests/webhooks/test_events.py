@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conversations.models import Commitment, Message
+from conversations.models import Commitment, Conversation, Message
 from conversations.services import commitment_add, commitment_set_state, record_activity_bulk
 from followups.models import FollowUp
 from followups.scan import followups_scan
@@ -172,6 +172,18 @@ def test_settled_conversations_going_quiet_in_the_scan_emit_a_state_change(a):
     assert (change["conversation_id"], change["old_state"], change["new_state"]) == (
         a.conversation.pk, "settled", "quiet",
     )  # fmt: skip
+
+
+def test_a_newsletter_waking_a_quiet_conversation_emits_a_state_change(a):
+    subscribe(a, "conversation.state_changed")
+    thread = Thread(a)
+    long_ago = timezone.now() - datetime.timedelta(days=45)
+    thread.we("Here is the signed contract.", long_ago)
+    Conversation.objects.for_org(a.org).filter(pk=thread.conversation.pk).update(state="quiet")
+    thread.they("Our November newsletter", timezone.now(), automated="list mail")
+    assert thread.fresh.state == "settled"
+    changes = [(c["old_state"], c["new_state"]) for c in sent(a, "conversation.state_changed")]
+    assert changes == [("quiet", "settled")]
 
 
 def test_promises_added_suggested_and_changed(a):
