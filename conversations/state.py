@@ -183,8 +183,9 @@ def conversation_states_refresh(
         ids = [pk for pk in ids if pk in turned]
         flipped = _settled_or_quiet(org, untouched)
         _states_changed(org, flipped)
-        changed = len(flipped)
-        return changed + (conversation_states_refresh(org=org, conversation_ids=ids) if ids else 0)
+        return len(flipped) + (
+            conversation_states_refresh(org=org, conversation_ids=ids) if ids else 0
+        )
     calendar = BusinessCalendar.for_org(org)
     tails: dict[int, list[Turn]] = {}
     out_of_office: dict[int, datetime.datetime] = {}
