@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.viewsets import GenericViewSet
 
 from api.models import ApiToken
-from organisations.models import Membership, Organisation, Role, User
+from organisations.models import Membership, Organisation, User
 from organisations.tenancy import org_context
 from threadline.params import whole_number
 
@@ -131,14 +131,6 @@ class OrgViewSet(GenericViewSet):
     @property
     def is_manager(self) -> bool:
         return self.membership.can_manage
-
-    def require_manager(self) -> None:
-        if not self.membership.can_manage:
-            raise NotFound("Only managers and admins can see this.")
-
-    def require_admin(self) -> None:
-        if self.membership.role != Role.ADMIN:
-            raise NotFound("Only admins can see this.")
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # the schema is made without a request
