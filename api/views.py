@@ -10,11 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from api.forms import ApiTokenForm
 from api.models import ApiToken
 from api.services import api_token_create, api_token_revoke
-from threadline.http import OrgRequest
-
-
-def _new_secret_key(request: OrgRequest) -> str:
-    return f"api_token_secret:{request.org.pk}"
+from threadline.http import OrgRequest, show_once_on_next_page, shown_once
 
 
 @require_http_methods(["GET", "POST"])
@@ -26,11 +22,9 @@ def api_tokens(request: OrgRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             expires_at=form.expires_at,
         )
-        # Post/redirect/get, so refreshing the page does not make another token: the secret
-        # waits in the session for the one page that follows, which shows it and drops it.
-        request.session[_new_secret_key(request)] = secret
+        show_once_on_next_page(request, f"api_token:{request.org.pk}", secret)
         return redirect("api_tokens", org_slug=request.org.slug)
-    secret = request.session.pop(_new_secret_key(request), "")
+    secret = shown_once(request, f"api_token:{request.org.pk}")
     tokens = ApiToken.objects.filter(membership=request.membership).order_by("-created_at")
     response = render(
         request,

@@ -137,14 +137,10 @@ class LoggedInteractionSerializer(serializers.Serializer):
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         errors = {}
+        # Which account the conversation and people belong to, `interaction_log` checks.
         for side in ("we_owe", "they_owe"):
             if data.get(f"{side}_due") and not (data.get(side) or "").strip():
                 errors[side] = ["Say what was promised, or leave out the date."]
-        conversation = data.get("conversation")
-        if conversation is not None and conversation.account_id != data["account"].pk:
-            errors["conversation"] = ["That conversation belongs to another account."]
-        if any(c.account_id != data["account"].pk for c in data.get("contacts", [])):
-            errors["contacts"] = ["Everyone who took part must be a person at this account."]
         if errors:
             raise serializers.ValidationError(errors)
         return data
@@ -246,22 +242,13 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "state", "due_at", "kept_at", "kept_by_message", "created_by", "created_at",
         )  # fmt: skip
 
-    def validate_text(self, text: str) -> str:
-        if not text.strip():
-            raise serializers.ValidationError("Say what was promised.")
-        return text
-
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        message = data.get("message")
-        if message is not None and message.conversation_id != data["conversation"].pk:
-            raise serializers.ValidationError(
-                {"message": ["That message is in another conversation."]}
-            )
-        return data
-
     def create(self, validated: dict[str, Any]) -> Commitment:
+        # What was promised, and where, `commitment_add` checks (as for the web UI).
         by = self.context["membership"].user
-        return commitment_add(org=self.context["org"], by=by, **validated)
+        try:
+            return commitment_add(org=self.context["org"], by=by, **validated)
+        except RecordError as error:
+            raise serializers.ValidationError(str(error)) from error
 
 
 class CommitmentStateSerializer(serializers.Serializer):

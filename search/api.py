@@ -12,16 +12,9 @@ from rest_framework.response import Response
 from api.base import OrgViewSet
 from conversations.models import Message
 from search.forms import SearchForm
-from search.selectors import (
-    MAX_OFFSET,
-    headlines,
-    search_accounts,
-    search_contacts,
-    search_messages,
-)
+from search.selectors import MAX_OFFSET, PAGE_SIZE, search_everything
 from threadline.params import whole_number
 
-PAGE_SIZE = 20
 # The last page the search can skip to (its offset is a PostgreSQL integer).
 MAX_PAGE = MAX_OFFSET // PAGE_SIZE + 1
 
@@ -53,8 +46,8 @@ class SearchResultSerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text="Messages matching in all.")
     next_page = serializers.IntegerField(allow_null=True)
     messages = MessageHitSerializer(many=True)
-    accounts = NamedSerializer(many=True, help_text="Accounts by name or domain (page 1).")
-    contacts = NamedSerializer(many=True, help_text="People by name or address (page 1).")
+    accounts = NamedSerializer(many=True, help_text="Accounts by name or domain.")
+    contacts = NamedSerializer(many=True, help_text="People by name or address.")
 
 
 _PARAMETERS = [
@@ -97,18 +90,15 @@ class SearchViewSet(OrgViewSet):
         number = whole_number(request.query_params.get("page", "1"))
         if number is None or not 1 <= number <= MAX_PAGE:
             raise serializers.ValidationError({"page": [f"A page number from 1 to {MAX_PAGE}."]})
-        page = search_messages(
-            org=self.org, q=q, filters=form.filters, page=number, page_size=PAGE_SIZE
-        )
-        headlines(org=self.org, q=q, messages=page.hits)
-        first = page.number == 1
+        found = search_everything(org=self.org, q=q, filters=form.filters, page=number)
+        page = found.page
         result = {
             "query": q,
             "page": page.number,
             "total": page.total,
             "next_page": page.next_page_number if page.has_next else None,
             "messages": page.hits,
-            "accounts": list(search_accounts(org=self.org, q=q)[:10]) if first else [],
-            "contacts": list(search_contacts(org=self.org, q=q)[:10]) if first else [],
+            "accounts": found.accounts,
+            "contacts": found.people,
         }
         return Response(SearchResultSerializer(result).data)

@@ -209,3 +209,31 @@ def search_conversations(*, org: Organisation, q: str, limit: int = 5) -> list[C
     unique = list(dict.fromkeys(m.conversation_id for m in hits))[:limit]
     found = Conversation.objects.for_org(org).select_related("account").in_bulk(unique)
     return [found[pk] for pk in unique if pk in found]
+
+
+PAGE_SIZE = 20
+NAMES_SHOWN = 10
+
+
+@dataclass
+class SearchResults:
+    """What the search page and the API show for a query: a page of message hits with their
+    highlights, and the accounts and people whose names or addresses match."""
+
+    q: str
+    page: SearchPage
+    accounts: list[Account]
+    people: list[Contact]
+
+
+def search_everything(
+    *, org: Organisation, q: str, filters: MessageFilters, page: int = 1
+) -> SearchResults:
+    hits = search_messages(org=org, q=q, filters=filters, page=page, page_size=PAGE_SIZE)
+    headlines(org=org, q=q, messages=hits.hits)
+    return SearchResults(
+        q=q,
+        page=hits,
+        accounts=list(search_accounts(org=org, q=q)[:NAMES_SHOWN]),
+        people=list(search_contacts(org=org, q=q)[:NAMES_SHOWN]),
+    )

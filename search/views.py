@@ -5,16 +5,13 @@ from django.shortcuts import render
 
 from search.forms import SearchForm
 from search.selectors import (
-    headlines,
     search_accounts,
     search_contacts,
     search_conversations,
-    search_messages,
+    search_everything,
 )
 from threadline.http import OrgRequest
 from threadline.params import whole_number
-
-PAGE_SIZE = 20
 
 
 def search_page(request: OrgRequest) -> HttpResponse:
@@ -23,19 +20,13 @@ def search_page(request: OrgRequest) -> HttpResponse:
     form = SearchForm(request.GET or None, org=org)
     context: dict[str, object] = {"form": form}
     if form.is_valid() and form.cleaned_data["q"].strip():
-        q = form.cleaned_data["q"].strip()
-        number = request.GET.get("page", "1")
-        page = search_messages(
-            org=org, q=q, filters=form.filters, page=whole_number(number) or 1,
-            page_size=PAGE_SIZE,
+        found = search_everything(
+            org=org, q=form.cleaned_data["q"].strip(), filters=form.filters,
+            page=whole_number(request.GET.get("page", "1")) or 1,
         )  # fmt: skip
-        headlines(org=org, q=q, messages=page.hits)
         context |= {
-            "q": q,
-            "page": page,
-            "accounts": search_accounts(org=org, q=q)[:10],
-            "people": search_contacts(org=org, q=q)[:10],
-        }
+            "q": found.q, "page": found.page, "accounts": found.accounts, "people": found.people,
+        }  # fmt: skip
     if request.htmx and request.GET.get("page"):
         return render(request, "search/search.html#results", context)
     return render(request, "search/search.html", context, status=422 if form.errors else 200)

@@ -37,14 +37,12 @@ def forget_subscriptions(organisation_id: int) -> None:
     """After a webhook changed: now, and again at commit (a reader may have cached the old
     subscriptions from a snapshot taken before this write became visible)."""
     key = _cache_key(organisation_id)
-    try:
-        cache.delete(key)
-    except Exception:  # the cache being down must not stop the change; the TTL bounds it
-        logger.warning("could not drop the cached webhook subscriptions", exc_info=True)
+    _delete_quietly(key)
     transaction.on_commit(lambda: _delete_quietly(key))
 
 
 def _delete_quietly(key: str) -> None:
+    # The cache being down must not stop the change; the TTL bounds how long it is stale.
     try:
         cache.delete(key)
     except Exception:

@@ -9,7 +9,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from organisations.models import Role
-from threadline.http import OrgRequest
+from threadline.http import OrgRequest, show_once_on_next_page, shown_once
 from webhooks.forms import PrivateAddressesForm, WebhookForm
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.services import (
@@ -65,23 +65,21 @@ def webhook_create_view(request: OrgRequest) -> HttpResponse:
             events=form.cleaned_data["events"],
             by=request.user,
         )
-        # Post/redirect/get, so refreshing the page does not add the webhook again: the secret
-        # waits in this session for the one page that follows, which shows it and drops it.
-        request.session[_new_secret_key(request, created.webhook.pk)] = created.secret
+        show_once_on_next_page(request, _secret_key(request, created.webhook.pk), created.secret)
         return redirect("webhook_created", org_slug=request.org.slug, webhook_id=created.webhook.pk)
     return render(
         request, "webhooks/webhook_form.html", {"form": form}, status=422 if form.errors else 200
     )
 
 
-def _new_secret_key(request: OrgRequest, webhook_id: int) -> str:
-    return f"webhook_secret:{request.org.pk}:{webhook_id}"
+def _secret_key(request: OrgRequest, webhook_id: int) -> str:
+    return f"webhook:{request.org.pk}:{webhook_id}"
 
 
 def webhook_created(request: OrgRequest, webhook_id: int) -> HttpResponse:
     """The new webhook's signing secret, shown once: it is stored encrypted and never again."""
     webhook = _webhook(request, webhook_id)
-    secret = request.session.pop(_new_secret_key(request, webhook.pk), None)
+    secret = shown_once(request, _secret_key(request, webhook.pk))
     if not secret:  # shown already (a refresh), or another admin's browser
         return redirect("webhook_detail", org_slug=request.org.slug, webhook_id=webhook.pk)
     response = render(
