@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from mail.imap import ImapSession, MailboxError, imap_session
 from mail.models import Mailbox, MailboxFolder
+from mail.parsers import Parsers, parsing_processes
 from mail.secrets import decrypt_secret
 from mail.services import IncomingEmail, OrgDirectory, PreparedEmail, emails_ingest, prepare_email
 from organisations.models import Organisation
@@ -143,7 +144,24 @@ def _sync_folder(
         _advance(org, mailbox, folder, token, uidvalidity, last_uid)
         return
     size = settings.MAIL_SYNC_BATCH
-    reader = _Reader(session, folder.name, [uids[n : n + size] for n in range(0, len(uids), size)])
+    batches = [uids[n : n + size] for n in range(0, len(uids), size)]
+    # Starting processes costs more than it saves on the usual sync of a few new messages.
+    processes = settings.MAIL_PARSE_PROCESSES if len(batches) > 1 else 0
+    with parsing_processes(processes) as parsers:
+        _sync_batches(org, mailbox, folder, token, directory, report, uidvalidity,
+                      _Reader(session, folder.name, batches, parsers))  # fmt: skip
+
+
+def _sync_batches(
+    org: Organisation,
+    mailbox: Mailbox,
+    folder: MailboxFolder,
+    token: uuid.UUID,
+    directory: OrgDirectory,
+    report: SyncReport,
+    uidvalidity: int,
+    reader: _Reader,
+) -> None:
     try:
         for batch, items in reader:
             with transaction.atomic():
@@ -174,30 +192,45 @@ class _Reader:
     """Fetches and prepares a folder's batches in a thread of its own, a batch ahead.
 
     While the syncing thread waits for PostgreSQL to write one batch, this one parses the
-    next; while it waits for the IMAP server, the other works (both waits release the GIL).
-    Only this thread uses the IMAP session until `close()` returns.
+    next (itself, or in parsing processes when the sync has them); while it waits for the IMAP
+    server, the other works (both waits release the GIL). Only this thread uses the IMAP session
+    until `close()` returns.
     """
 
     AHEAD = 1  # batches fetched and prepared, waiting to be written
 
-    def __init__(self, session: ImapSession, folder: str, batches: list[list[int]]) -> None:
+    def __init__(
+        self,
+        session: ImapSession,
+        folder: str,
+        batches: list[list[int]],
+        parsers: Parsers | None = None,
+    ) -> None:
         self.queue: queue.Queue[tuple[list[int], list[PreparedEmail]] | BaseException | None]
         self.queue = queue.Queue(maxsize=self.AHEAD)
         self.stopped = threading.Event()
         self.thread = threading.Thread(
-            target=self._run, args=(session, folder, batches), name="mail-reader", daemon=True
+            target=self._run,
+            args=(session, folder, batches, parsers),
+            name="mail-reader",
+            daemon=True,
         )
         self.thread.start()
 
-    def _run(self, session: ImapSession, folder: str, batches: list[list[int]]) -> None:
+    def _run(
+        self,
+        session: ImapSession,
+        folder: str,
+        batches: list[list[int]],
+        parsers: Parsers | None,
+    ) -> None:
         try:
             for batch in batches:
-                prepared = [
-                    prepare_email(
-                        IncomingEmail(item.raw, f"{folder} UID {item.uid}", item.received_at)
-                    )
+                items = [
+                    IncomingEmail(item.raw, f"{folder} UID {item.uid}", item.received_at)
                     for item in session.fetch(batch)
                 ]
+                prepared = parsers.prepare(items) if parsers else list(map(prepare_email, items))
                 if not self._put((batch, prepared)):
                     return
         except BaseException as error:  # the syncing thread raises it

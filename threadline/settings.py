@@ -1,5 +1,6 @@
 """Threadline settings: one file, read from the environment (see README, "Configuration")."""
 
+import os
 from pathlib import Path
 
 from threadline import embedded
@@ -216,6 +217,11 @@ SPECTACULAR_SETTINGS = {
 MAILBOX_SECRET_KEY = env_str("MAILBOX_SECRET_KEY")
 # Messages per committed batch: each costs a few queries whatever its size, so larger is faster.
 MAIL_SYNC_BATCH = env_int("MAIL_SYNC_BATCH", 500)
+# Processes a sync with several batches to fetch parses them in (0: in the sync's own thread).
+MAIL_PARSE_PROCESSES = env_int(
+    "MAIL_PARSE_PROCESSES",
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+)
 MAIL_SYNC_INTERVAL_SECONDS = env_int("MAIL_SYNC_INTERVAL_SECONDS", 60)
 # Attachments are kept in PostgreSQL up to these sizes; larger ones are listed by name and size
 # (the raw email, kept anyway, still has them).

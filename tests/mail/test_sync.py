@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -188,6 +191,14 @@ def test_an_unreachable_host_is_reported_on_the_mailbox(a, mailbox_of):
     assert report.outcome == "failed" and f"cannot reach 127.0.0.1:{closed_port}" in report.error
 
 
+def running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
 def test_a_worker_killed_mid_sync_resumes_without_loss_or_duplicates(dovecot, transactional_db, a):
     import signal
     import subprocess
@@ -203,16 +214,19 @@ def test_a_worker_killed_mid_sync_resumes_without_loss_or_duplicates(dovecot, tr
         imap.append("INBOX", None, None, eml(n, sender=customer(a), to=a.sales.email))
     imap.logout()
 
-    env = worker_env(MAIL_SYNC_BATCH="20")
+    env = worker_env(MAIL_SYNC_BATCH="20", MAIL_PARSE_PROCESSES="2")
     worker = subprocess.Popen(
         [sys.executable, "-c", (
-            "import django, os; django.setup()\n"
+            "import django, json, multiprocessing, os; django.setup()\n"
             "import mail.sync\n"
             "advance, calls = mail.sync._advance, []\n"
             # Die inside the third batch's transaction, after its messages were written.
             "def dying_advance(*args):\n"
             "    calls.append(1)\n"
-            "    if len(calls) == 3: os.kill(os.getpid(), 9)\n"
+            "    if len(calls) == 3:\n"
+            "        children = [p.pid for p in multiprocessing.active_children()]\n"
+            "        print(json.dumps(children), flush=True)\n"
+            "        os.kill(os.getpid(), 9)\n"
             "    return advance(*args)\n"
             "mail.sync._advance = dying_advance\n"
             "from organisations.models import Organisation\n"
@@ -221,11 +235,16 @@ def test_a_worker_killed_mid_sync_resumes_without_loss_or_duplicates(dovecot, tr
             f"org = Organisation.objects.get(pk={a.org.pk})\n"
             f"with org_context(org): mailbox_sync(org=org, mailbox_id={mailbox.pk})\n"
         )],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    assert worker.wait(120) == -signal.SIGKILL, (
-        worker.stderr.read().decode() if worker.stderr else ""
-    )
+    out, err = worker.communicate(timeout=120)
+    assert worker.returncode == -signal.SIGKILL, err.decode()
+    parsers = json.loads(out.decode().strip().splitlines()[-1])
+    assert len(parsers) == 2, "the sync parsed in processes of its own"
+    deadline = time.monotonic() + 10
+    while any(map(running, parsers)):
+        assert time.monotonic() < deadline, "parsing processes outlived their killed worker"
+        time.sleep(0.05)
 
     stored_before_resume = Message.all_orgs.filter(kind="email").count()
     folder = MailboxFolder.all_orgs.get(mailbox=mailbox, name="INBOX")
@@ -288,8 +307,6 @@ def test_two_workers_syncing_one_mailbox_at_the_same_moment_store_each_message_o
 def test_a_worker_whose_lease_was_taken_over_mid_batch_writes_nothing_and_the_new_one_finishes(
     dovecot, transactional_db, a
 ):
-    import time
-
     mailbox = loaded_mailbox(dovecot, a, 200)
     # The stale worker stops inside its third batch's transaction, its messages written but not
     # committed, until told to go on: as if it hung for longer than its lease.
