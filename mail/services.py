@@ -343,15 +343,22 @@ class _Batch:
         recent = {pk: self.conversations[pk] for pk in matched}
         if not recent:
             return
+        # Their messages first, then those messages' people: joined in one query, the planner
+        # (blind to the conversation filter's selectivity under row-level security) read every
+        # participant the organisation ever had, a cost that grew with its history.
+        conversation_of = dict(
+            Message.objects.for_org(self.org)
+            .filter(conversation_id__in=recent)
+            .values_list("pk", "conversation_id")
+        )
         people: dict[int, set[str]] = {}
-        for conversation_id, address in (
+        for message_id, address in (
             Participant.objects.for_org(self.org)
-            .filter(message__conversation_id__in=recent)
+            .filter(message_id__in=conversation_of)
             .exclude(address="")
-            .values_list("message__conversation_id", "address")
-            .distinct()
+            .values_list("message_id", "address")
         ):
-            people.setdefault(conversation_id, set()).add(address)
+            people.setdefault(conversation_of[message_id], set()).add(address)
         for conversation in recent.values():
             key = (conversation.account_id, normalise_subject(conversation.subject))
             self.by_subject.setdefault(key, []).append(
