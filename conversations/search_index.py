@@ -33,8 +33,9 @@ UPDATE conversations_message AS m
    SET search_vector =
          setweight(to_tsvector(%(config)s::regconfig, m.subject), 'A')
       || setweight(to_tsvector(%(config)s::regconfig, m.body_text), 'B')
-      || setweight(to_tsvector('simple', COALESCE((
-            -- "pricing-2027.pdf" is found by "pricing" as well as by its whole name
+      || setweight(to_tsvector(%(config)s::regconfig, COALESCE((
+            -- "pricing-2027.pdf" is found by "pricing" as well as by its whole name; in the
+            -- organisation's language, as the query is, or "tariffs" would not find "tariffs"
             SELECT string_agg(a.filename || ' ' || regexp_replace(a.filename, '[._-]+', ' ', 'g'),
                               ' ')
               FROM mail_attachment a

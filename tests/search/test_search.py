@@ -247,3 +247,21 @@ def test_the_sweep_indexes_what_a_lost_task_left_behind(a, b):
     assert Message.all_orgs.filter(organisation=b.org, search_vector__isnull=True).count() > (
         INDEX_NOW_MAX
     )
+
+
+def test_an_email_is_found_by_its_attachments_name_and_the_words_in_it(a, b):
+    from mail.services import email_ingest
+
+    sender = a.contact.addresses.get().value
+    raw = (
+        f"From: {sender}\r\nTo: {a.sales.email}\r\nSubject: As promised\r\n"
+        f"Message-ID: <files@{a.org.slug}>\r\nDate: Tue, 03 Nov 2026 09:00:00 +0000\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nHere it is.\r\n"
+        "--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+        'filename="quarterly-tariffs_2027.pdf"\r\n\r\n%PDF-1.4\r\n--b--\r\n'
+    ).encode()
+    assert email_ingest(org=a.org, raw=raw).outcome == "created"
+    assert hits(a, q="quarterly-tariffs_2027.pdf") == ["Here it is."]
+    assert hits(a, q="tariffs") == ["Here it is."]
+    assert hits(b, q="tariffs") == []
