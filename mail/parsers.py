@@ -41,10 +41,11 @@ def _die_with_parent() -> None:
 
 
 @contextmanager
-def parsing_processes(count: int) -> Iterator[Parsers | None]:
-    """`count` processes to parse in, or None when count is 0 (parse in the reader thread)."""
+def parsing_processes(count: int) -> Iterator[Parsers]:
+    """Parsers with `count` processes to parse in; with none (count 0, or the fork failed)
+    they parse in the calling thread."""
     if count <= 0:
-        yield None
+        yield Parsers(None)
         return
     current = multiprocessing.current_process()
     # Celery's prefork children are flagged daemonic, and multiprocessing refuses to start a
@@ -52,47 +53,44 @@ def parsing_processes(count: int) -> Iterator[Parsers | None]:
     # with their parent (PR_SET_PDEATHSIG) and are shut down below, so the flag is lifted
     # while they are forked.
     daemonic = current._config.pop("daemon", None)  # type: ignore[attr-defined]
-    executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         count, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
     )
     try:
-        executor.submit(int).result()  # type: ignore[union-attr] # forks them all, from here
+        pool.submit(int).result()  # forks them all now, from this thread
+        started = True
     except (OSError, BrokenProcessPool) as error:
         logger.warning("parsing in the sync's own thread: cannot start processes: %s", error)
-        executor.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
-        executor = None
+        started = False
     finally:
         if daemonic is not None:
             current._config["daemon"] = daemonic  # type: ignore[attr-defined]
-    if executor is None:
-        yield None
-        return
-    logger.info("parsing in %d processes beside the sync", count)
+    if started:
+        logger.info("parsing in %d processes beside the sync", count)
     try:
-        yield Parsers(executor, count)
+        yield Parsers(pool if started else None, count)
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Parsers:
-    def __init__(self, executor: ProcessPoolExecutor, count: int) -> None:
-        self.executor: ProcessPoolExecutor | None = executor
-        self.count = count
+    def __init__(self, pool: ProcessPoolExecutor | None, count: int = 0) -> None:
+        self.pool, self.count = pool, count
 
     @property
     def pids(self) -> list[int]:
         """The processes' ids (for tests that check none outlives its sync)."""
-        return list(self.executor._processes) if self.executor else []  # type: ignore[attr-defined]
+        return list(self.pool._processes) if self.pool else []  # type: ignore[attr-defined]
 
     def prepare(self, items: list[IncomingEmail]) -> list[PreparedEmail]:
-        """Each email prepared in a parsing process, in order; in this thread if they died."""
-        if self.executor is not None:
+        """Each email prepared, in order: in a parsing process, or in this thread when there
+        are none (or they died)."""
+        if self.pool is not None:
             try:
                 # Large chunks: each costs a round trip, and the raw bytes travel anyway.
                 chunk = max(1, len(items) // (self.count * 4))
-                return list(self.executor.map(prepare_email, items, chunksize=chunk))
+                return list(self.pool.map(prepare_email, items, chunksize=chunk))
             except BrokenProcessPool as error:
                 logger.warning("a parsing process died (%s): parsing in the sync's thread", error)
-                self.executor.shutdown(wait=False, cancel_futures=True)
-                self.executor = None
+                self.pool = None
         return [prepare_email(item) for item in items]

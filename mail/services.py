@@ -344,8 +344,8 @@ class _Batch:
         if not recent:
             return
         # Their messages first, then those messages' people: joined in one query, the planner
-        # (blind to the conversation filter's selectivity under row-level security) read every
-        # participant the organisation ever had, a cost that grew with its history.
+        # (taking an organisation the statistics do not know yet for a handful of rows) read
+        # every participant the organisation had, once per batch of its first import.
         conversation_of = dict(
             Message.objects.for_org(self.org)
             .filter(conversation_id__in=recent)

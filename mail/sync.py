@@ -25,7 +25,7 @@ from mail.imap import ImapSession, MailboxError, imap_session
 from mail.models import Mailbox, MailboxFolder
 from mail.parsers import Parsers, parsing_processes
 from mail.secrets import decrypt_secret
-from mail.services import IncomingEmail, OrgDirectory, PreparedEmail, emails_ingest, prepare_email
+from mail.services import IncomingEmail, OrgDirectory, PreparedEmail, emails_ingest
 from organisations.models import Organisation
 
 LEASE = timedelta(minutes=5)
@@ -192,7 +192,7 @@ class _Reader:
     """Fetches and prepares a folder's batches in a thread of its own, a batch ahead.
 
     While the syncing thread waits for PostgreSQL to write one batch, this one parses the
-    next (itself, or in parsing processes when the sync has them); while it waits for the IMAP
+    next (in parsing processes when the sync has them); while it waits for the IMAP
     server, the other works (both waits release the GIL). Only this thread uses the IMAP session
     until `close()` returns.
     """
@@ -204,7 +204,7 @@ class _Reader:
         session: ImapSession,
         folder: str,
         batches: list[list[int]],
-        parsers: Parsers | None = None,
+        parsers: Parsers,
     ) -> None:
         self.queue: queue.Queue[tuple[list[int], list[PreparedEmail]] | BaseException | None]
         self.queue = queue.Queue(maxsize=self.AHEAD)
@@ -222,7 +222,7 @@ class _Reader:
         session: ImapSession,
         folder: str,
         batches: list[list[int]],
-        parsers: Parsers | None,
+        parsers: Parsers,
     ) -> None:
         try:
             for batch in batches:
@@ -230,7 +230,7 @@ class _Reader:
                     IncomingEmail(item.raw, f"{folder} UID {item.uid}", item.received_at)
                     for item in session.fetch(batch)
                 ]
-                prepared = parsers.prepare(items) if parsers else list(map(prepare_email, items))
+                prepared = parsers.prepare(items)
                 if not self._put((batch, prepared)):
                     return
         except BaseException as error:  # the syncing thread raises it
