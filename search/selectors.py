@@ -92,12 +92,14 @@ def search_messages(
     filters: MessageFilters | None = None,
     page: int = 1,
     page_size: int = 20,
+    highlight: bool = False,
 ) -> SearchPage:
     """A page of the organisation's messages matching `q`: two queries whatever the matches.
 
     The matching, filtering, ranking and paging happen in `threadline_message_search` (see
     migration conversations 0007: under row-level security a GIN index cannot be used); then
-    the page's messages are read back under row-level security like any other rows.
+    the page's messages are read back under row-level security like any other rows, with
+    their highlighted subject and snippet when asked (`subject_html`, `body_html_snippet`).
     """
     filters = filters or MessageFilters()
     tz = zoneinfo.ZoneInfo(org.time_zone)
@@ -135,50 +137,44 @@ def search_messages(
         )
         rows = cursor.fetchall()
     ids = [row[0] for row in rows]
-    found = (
-        Message.objects.for_org(org)
-        .filter(pk__in=ids)
-        .select_related("account", "conversation")
-        .in_bulk(ids)
+    messages = (
+        Message.objects.for_org(org).filter(pk__in=ids).select_related("account", "conversation")
     )
+    if highlight and ids:
+        messages = _with_headlines(messages, org=org, q=q)
+    found = messages.in_bulk(ids)
     hits = [found[pk] for pk in ids if pk in found]
+    if highlight:
+        for message in hits:
+            message.subject_html = highlighted(message.subject_headline)  # type: ignore[attr-defined]
+            message.body_html_snippet = highlighted(message.body_headline)  # type: ignore[attr-defined]
     return SearchPage(hits=hits, number=page, total=rows[0][1] if rows else 0, page_size=page_size)
 
 
-def headlines(*, org: Organisation, q: str, messages: list[Message]) -> None:
-    """Highlighted subject and snippet for one page of hits, in one query: ts_headline is
-    costly, so it runs for the 20 shown rather than for every match."""
+def _with_headlines(messages: QuerySet[Message], *, org: Organisation, q: str) -> QuerySet[Message]:
+    """Highlighted subject and snippet, read with the page's messages: ts_headline is costly,
+    so it runs for the page shown rather than for every match."""
     query = SearchQuery(q, search_type="websearch", config=org.search_language)
-    found = {
-        pk: (subject, body)
-        for pk, subject, body in Message.objects.for_org(org)
-        .filter(pk__in=[m.pk for m in messages])
-        .annotate(
-            subject_headline=SearchHeadline(
-                "subject",
-                query,
-                config=org.search_language,
-                start_sel=_START,
-                stop_sel=_STOP,
-                highlight_all=True,
-            ),
-            body_headline=SearchHeadline(
-                "body_text",
-                query,
-                config=org.search_language,
-                start_sel=_START,
-                stop_sel=_STOP,
-                max_fragments=2,
-                min_words=8,
-                max_words=30,
-            ),
-        )  # fmt: skip
-        .values_list("pk", "subject_headline", "body_headline")
-    }
-    for message in messages:
-        subject, body = found.get(message.pk, (message.subject, message.body_text[:200]))
-        message.subject_html = highlighted(subject)  # type: ignore[attr-defined]
-        message.body_html_snippet = highlighted(body)  # type: ignore[attr-defined]
+    return messages.annotate(
+        subject_headline=SearchHeadline(
+            "subject",
+            query,
+            config=org.search_language,
+            start_sel=_START,
+            stop_sel=_STOP,
+            highlight_all=True,
+        ),
+        body_headline=SearchHeadline(
+            "body_text",
+            query,
+            config=org.search_language,
+            start_sel=_START,
+            stop_sel=_STOP,
+            max_fragments=2,
+            min_words=8,
+            max_words=30,
+        ),
+    )
 
 
 def search_contacts(*, org: Organisation, q: str) -> QuerySet[Contact]:
@@ -229,8 +225,9 @@ class SearchResults:
 def search_everything(
     *, org: Organisation, q: str, filters: MessageFilters, page: int = 1
 ) -> SearchResults:
-    hits = search_messages(org=org, q=q, filters=filters, page=page, page_size=PAGE_SIZE)
-    headlines(org=org, q=q, messages=hits.hits)
+    hits = search_messages(
+        org=org, q=q, filters=filters, page=page, page_size=PAGE_SIZE, highlight=True
+    )
     return SearchResults(
         q=q,
         page=hits,

@@ -123,9 +123,9 @@ def test_the_search_page_takes_the_same_few_queries_however_many_hits(
     for n in range(30):
         log(a, f"Renewal note number {n}.")
     client = a.client()
-    # Session, user, membership, context; the page of ids, its messages, their headlines,
+    # Session, user, membership, context; the page of ids, its messages with their headlines,
     # accounts, people, the owner choices, nav count, switcher.
-    with django_assert_max_num_queries(14 + CLIENT_QUERIES):
+    with django_assert_max_num_queries(13 + CLIENT_QUERIES):
         response = client.get(f"/o/{a.org.slug}/search/", {"q": "renewal"})
     assert len(response.context["page"]) == 20
 
