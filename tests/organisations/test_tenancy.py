@@ -94,6 +94,17 @@ def test_no_row_can_point_at_another_organisations_rows(a, b):
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def test_a_link_to_a_row_that_does_not_exist_is_refused(a):
+    # The composite keys alone check links: Django's single-column ones are dropped as
+    # redundant (each cost every insert a lookup), so they must catch what those did.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        account = factories.AccountFactory(organisation=a.org)
+        factories.ContactFactory(organisation=a.org, account=account)
+        Account.objects.for_org(a.org).filter(pk=account.pk)._raw_delete(connection.alias)
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def test_composite_unique_constraints_include_the_organisation(a, b):
     # The same domain and Message-ID may exist once in each organisation.
     factories.AccountDomainFactory(organisation=b.org, account=b.account, domain=a.domain.domain)
