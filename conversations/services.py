@@ -521,6 +521,7 @@ def message_move(
         account_activity_refresh(
             org=org, account_ids={source.account_id, to_conversation.account_id}
         )
+    _refresh_health(org, {source.account_id, to_conversation.account_id})
     message.conversation, message.account_id = to_conversation, to_conversation.account_id
     return MoveResult(message=message, source_removed=source_removed)
 
@@ -572,6 +573,7 @@ def conversation_split(
         from_conversation=conversation, to_conversation=continued
     )
     conversations_recount(org=org, conversation_ids=[conversation.pk, continued.pk])
+    _refresh_health(org, {conversation.account_id})
     continued.refresh_from_db()
     return continued
 
@@ -593,5 +595,6 @@ def conversation_merge(
     _lock_conversations(org, [into.pk, other.pk])
     _absorb(org=org, into=into, other=other, by=by)
     conversations_recount(org=org, conversation_ids=[into.pk])
+    _refresh_health(org, {into.account_id})
     into.refresh_from_db()
     return into

@@ -163,6 +163,27 @@ def test_a_message_moved_to_another_accounts_conversation_changes_account(a, thr
     assert clocks(theirs)["count"] == 2 and clocks(conv)["count"] == 3
 
 
+def test_health_of_both_accounts_is_recomputed_once_a_move_commits(
+    a, thread, django_capture_on_commit_callbacks
+):
+    from celery import current_app
+
+    from health.models import HealthSnapshot
+
+    conv, (*_, again), _ = thread
+    elsewhere = factories.AccountFactory(organisation=a.org, name="Elsewhere Ltd")
+    theirs = conversation(a, "Their thread", account=elsewhere)
+    message(theirs, day(2))
+    current_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            message_move(org=a.org, message=again, to_conversation=theirs, by=a.sales)
+    finally:
+        current_app.conf.task_always_eager = False
+    scored = set(HealthSnapshot.objects.for_org(a.org).values_list("account_id", flat=True))
+    assert scored == {a.account.pk, elsewhere.pk}
+
+
 def test_moving_the_last_message_out_merges_what_is_left_into_the_target(a):
     conv, other = conversation(a, "Misfiled"), conversation(a, "Where it belongs")
     only = message(conv, day(1))
