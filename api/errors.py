@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -35,7 +36,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = exception_handler(exc, context)
     if response is None:
-        return None  # a server error: Django's handler logs it and answers 500
+        return None  # a server error: Django logs it and answers through server_error below
     assert isinstance(exc, exceptions.APIException)  # noqa: S101 - exception_handler promises it
     body: dict[str, Any] = {"status": response.status_code, "code": exc.get_codes()}
     if isinstance(exc, exceptions.ValidationError):
@@ -57,3 +58,20 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body["code"] = "throttled"
     response.data = {"error": body}
     return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unexpected failure, already logged by Django: the error body under /api/, so a
+    client's error handling need not parse HTML, else the page."""
+    if _is_api(request):
+        body = {
+            "status": 500,
+            "code": "server_error",
+            "message": "Something went wrong on our side; it has been logged.",
+        }
+        return JsonResponse({"error": body}, status=500)
+    return defaults.server_error(request)

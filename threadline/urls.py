@@ -19,3 +19,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("threadline.org_urls")),
     path("api/", include("api.urls")),
 ]
+
+# Under /api/ a crash answers with the API's error body rather than an HTML page (unknown API
+# addresses have their own catch-all in api/urls.py).
+handler500 = "api.errors.server_error"
