@@ -276,6 +276,12 @@ class OutboundEmail(TenantModel):
                 condition=models.Q(state="sending"),
                 name="outbound_email_sending",
             ),
+            # The sweep's other half: emails still waiting for their task.
+            models.Index(
+                fields=["organisation", "id"],
+                condition=models.Q(state="queued"),
+                name="outbound_email_queued",
+            ),
         ]
 
     @property

@@ -1007,6 +1007,44 @@ def outbound_deliver(*, org: Organisation, outbound_id: int) -> DeliveryReport:
     return report
 
 
+# Longer than the send task's hard time limit: a claim this old belongs to a dead worker.
+STUCK_SENDING_AFTER = timedelta(minutes=15)
+# A queued email's task goes out on commit; one still queued this long later was lost.
+LOST_QUEUED_AFTER = timedelta(minutes=5)
+
+
+@dataclass
+class OutboundSweep:
+    failed: int  # stuck in sending: now failed, for a member to check and retry
+    requeued: int  # queued with no task: sent again
+
+
+def outbound_sweep(*, org: Organisation) -> OutboundSweep:
+    """Put right what a dead worker or a lost task left: an email stuck in `sending` becomes
+    failed with a reason that says it may have gone (never resent by itself: a duplicate to a
+    customer is worse), and one still `queued` gets its task again (the claim keeps that at
+    most once)."""
+    from mail.tasks import send_outbound_email
+
+    now = timezone.now()
+    emails = OutboundEmail.objects.for_org(org)
+    failed = emails.filter(
+        state=OutboundEmail.State.SENDING, claimed_at__lt=now - STUCK_SENDING_AFTER
+    ).update(
+        state=OutboundEmail.State.FAILED,
+        reason="sending stopped half way (the worker stopped); it may have been sent: "
+        "check before retrying",
+    )
+    lost = list(
+        emails.filter(
+            state=OutboundEmail.State.QUEUED, message__created_at__lt=now - LOST_QUEUED_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for outbound_id in lost:
+        send_outbound_email.delay(org.pk, outbound_id)
+    return OutboundSweep(failed=failed, requeued=len(lost))
+
+
 def outbound_retry(*, org: Organisation, message: Message) -> bool:
     """Queue a failed email again (the same bytes, the same Message-ID); sent after commit.
     False when it is not failed (sent meanwhile, or already queued again)."""

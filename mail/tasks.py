@@ -60,3 +60,19 @@ def send_outbound_email(organisation_id: int, outbound_id: int) -> dict[str, Any
             return {"outcome": "gone"}
         report = outbound_deliver(org=org, outbound_id=outbound_id)
         return {"outcome": report.outcome, "reason": report.reason, "sent_copy": report.sent_copy}
+
+
+@shared_task(**TASK_OPTIONS)
+def sweep_outbound_emails() -> dict[str, int]:
+    """Every five minutes (beat): fail emails a dead worker left half sent, and send again
+    those whose task was lost."""
+    from mail.services import outbound_sweep
+
+    failed = requeued = 0
+    for organisation_id in organisation_ids():
+        with task_org(organisation_id) as org:
+            if org is None:
+                continue
+            sweep = outbound_sweep(org=org)
+            failed, requeued = failed + sweep.failed, requeued + sweep.requeued
+    return {"failed": failed, "requeued": requeued}

@@ -15,6 +15,10 @@ app.conf.beat_schedule = {
         "task": "mail.tasks.sync_due_mailboxes",
         "schedule": 60.0,
     },
+    "sweep-outbound-emails": {
+        "task": "mail.tasks.sweep_outbound_emails",
+        "schedule": 300.0,
+    },
     "scan-followups": {
         "task": "followups.tasks.scan_all_followups",
         "schedule": 300.0,

@@ -5,6 +5,7 @@ import datetime
 import time_machine
 
 from accounts.services import account_rhythm_refresh
+from conversations.models import Message
 from tests.followups.conftest import at
 
 
@@ -16,6 +17,8 @@ def test_the_usual_gap_and_reply_time_are_medians_of_the_accounts_own_history(th
         thread.we("Could you confirm the numbers?", asked)
         thread.they("Here they are.", asked + datetime.timedelta(days=2 if week != 3 else 3))
     thread.they("Unsubscribe", at(29, 9), automated="List-Id")  # noise never sets the rhythm
+    # The cast's own message was made before the clock was set: put it on the 28th.
+    Message.all_orgs.filter(pk=thread.cast.message.pk).update(occurred_at=at(28, 10))
     account_rhythm_refresh(org=thread.cast.org)
     thread.cast.account.refresh_from_db()
     # Touch days: 2,4, 9,11, 16,18, 23,26 and the cast's own message on the 28th

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import email
 import socket
+from datetime import timedelta
 from email import policy
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from django.utils import timezone
 
 from conversations.models import Conversation, Message
 from followups.models import FollowUp
 from mail.models import EmailDraft, Mailbox, OutboundEmail
 from mail.secrets import encrypt_secret
+from mail.services import outbound_sweep
 from mail.sync import mailbox_sync
 from mail.tasks import send_outbound_email
 from mail.threading import conversation_from_token
@@ -203,6 +206,35 @@ def test_a_refused_recipient_shows_why_and_a_retry_sends_exactly_once(
         a.client().post(f"/o/{a.org.slug}/messages/{reply.pk}/retry/")
     assert len(relay.received) == 1
     assert relay.received[0][1]["Message-ID"] == reply.message_id, "the retry is the same email"
+
+
+def test_the_sweep_fails_an_email_a_dead_worker_left_and_sends_one_whose_task_was_lost(
+    a, relay, mailbox, asked, eager, django_capture_on_commit_callbacks
+):
+    send(a, asked, django_capture_on_commit_callbacks)
+    reply = Message.objects.for_org(a.org).get(conversation=asked, direction="outbound")
+    outbound = OutboundEmail.objects.for_org(a.org).filter(pk=reply.outbound.pk)
+    now = timezone.now()
+
+    # A worker died after claiming it: whether the server took it is unknown.
+    outbound.update(state="sending", claimed_at=now - timedelta(minutes=5))
+    assert outbound_sweep(org=a.org).failed == 0, "it may still be sending"
+    outbound.update(claimed_at=now - timedelta(minutes=20))
+    assert outbound_sweep(org=a.org).failed == 1
+    assert outbound.get().state == "failed" and "may have been sent" in outbound.get().reason
+    page = a.client().get(f"/o/{a.org.slug}/conversations/{asked.pk}/").content.decode()
+    assert f"/messages/{reply.pk}/retry/" in page
+    assert len(relay.received) == 1, "never sent again by itself"
+
+    # Queued, but its task never reached a worker.
+    outbound.update(state="queued", reason="")
+    assert outbound_sweep(org=a.org).requeued == 0, "its task may be on its way"
+    Message.objects.for_org(a.org).filter(pk=reply.pk).update(
+        created_at=now - timedelta(minutes=10)
+    )
+    assert outbound_sweep(org=a.org).requeued == 1
+    assert outbound.get().state == "sent" and len(relay.received) == 2
+    assert relay.received[1][1]["Message-ID"] == reply.message_id
 
 
 def test_a_refused_password_and_a_server_that_is_down_are_said_plainly(
