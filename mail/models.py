@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -8,6 +8,9 @@ from django.utils import timezone
 
 from accounts.models import Account
 from organisations.tenancy import TenantModel
+
+if TYPE_CHECKING:
+    from mail.parsing import AttachmentPart
 
 
 class RawEmail(TenantModel):
@@ -311,3 +314,27 @@ class EmailDraft(TenantModel):
                 fields=["organisation", "conversation", "author"], name="email_draft_unique"
             ),
         ]
+
+
+class DraftAttachment(TenantModel):
+    """A file added to a draft: kept with it, so a reload or a refused send loses nothing,
+    and sent with it."""
+
+    draft = models.ForeignKey(EmailDraft, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255, help_text="A bare file name, never a path.")
+    content_type = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content = models.BinaryField()
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["organisation", "draft"], name="draft_attachment_draft"),
+        ]
+
+    def as_part(self) -> AttachmentPart:
+        from mail.parsing import AttachmentPart
+
+        return AttachmentPart(
+            filename=self.filename, content_type=self.content_type, size=self.size,
+            content_id="", inline=False, payload=bytes(self.content),
+        )  # fmt: skip

@@ -16,10 +16,11 @@ from django.utils import timezone
 from accounts.models import FREE_MAIL_DOMAINS, Account, AccountDomain
 from contacts.models import Contact, ContactAddress, normalise_address
 from conversations.models import Conversation, Message, Participant
-from conversations.services import record_activity_bulk
+from conversations.services import RecordError, record_activity_bulk
 from mail.bulk import copy_insert, copy_rows, select_any
 from mail.models import (
     Attachment,
+    DraftAttachment,
     EmailDraft,
     Mailbox,
     OutboundEmail,
@@ -825,7 +826,7 @@ def email_send(
     answer threads back even when their client drops In-Reply-To; the mailbox sync later sees
     the Sent copy's Message-ID and stores nothing twice.
     """
-    from conversations.services import RecordError, commitment_add
+    from conversations.services import commitment_add
     from followups.models import FollowUp
     from followups.services import followup_resolve
     from mail.outbound import OutgoingEmail, email_bytes
@@ -836,6 +837,7 @@ def email_send(
         raise RecordError("Say who the email is to.")
     if reply_to is not None and reply_to.conversation_id != conversation.pk:
         raise RecordError("That message is in another conversation.")
+    attachments_check(attachments or [])
     mailbox = sending_mailbox(org=org, member=author)
     from_address = mailbox.email_address if mailbox else author.email
     if not from_address:
@@ -1073,6 +1075,51 @@ def draft_save(
         defaults={**fields, "updated_at": timezone.now()},
     )
     return draft
+
+
+class AttachmentLimitError(RecordError):
+    """Files beyond what one email may carry."""
+
+
+def attachments_check(parts: Sequence[AttachmentPart]) -> None:
+    """One email's files: each and all together within the limits (settings)."""
+    each = settings.MAIL_ATTACHMENT_MAX_BYTES
+    for part in parts:
+        if part.size > each:
+            raise AttachmentLimitError(
+                f"“{part.filename}” is larger than {each // (1024 * 1024)} MB."
+            )
+    together = settings.MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES
+    if sum(part.size for part in parts) > together:
+        raise AttachmentLimitError(
+            f"Attachments may be {together // (1024 * 1024)} MB together at most."
+        )
+
+
+@transaction.atomic
+def draft_attach(
+    *, org: Organisation, conversation: Conversation, author: User, parts: list[AttachmentPart]
+) -> EmailDraft:
+    """Keep files with the member's draft (made if need be), within one email's limits."""
+    draft, _ = EmailDraft.objects.for_org(org).get_or_create(
+        conversation=conversation, author=author
+    )
+    kept = [a.as_part() for a in draft_attachments(org=org, draft=draft)]
+    attachments_check([*kept, *parts])
+    DraftAttachment.objects.for_org(org).bulk_create(
+        DraftAttachment(
+            draft=draft, filename=part.filename, content_type=part.content_type,
+            size=part.size, content=part.payload,
+        )
+        for part in parts
+    )  # fmt: skip
+    return draft
+
+
+def draft_attachments(*, org: Organisation, draft: EmailDraft | None) -> list[DraftAttachment]:
+    if draft is None:
+        return []
+    return list(DraftAttachment.objects.for_org(org).filter(draft=draft).order_by("pk"))
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from mail.imap import MailboxError
 from mail.models import (
     INLINE_IMAGE_TYPES,
     Attachment,
+    DraftAttachment,
     EmailDraft,
     Mailbox,
     QuarantinedEmail,
@@ -29,7 +30,10 @@ from mail.parsing import _MIME_TYPE, AttachmentPart, safe_filename
 from mail.secrets import decrypt_secret
 from mail.selectors import mailboxes_of, open_quarantine, unsorted_waiting
 from mail.services import (
+    AttachmentLimitError,
     connection_test,
+    draft_attach,
+    draft_attachments,
     draft_save,
     email_send,
     email_start,
@@ -248,6 +252,7 @@ def _composer_context(
 
     org = request.org
     reply_to = reply_target(org=org, conversation=conversation)
+    draft = _draft(request, conversation)
     people = list(
         ContactAddress.objects.for_org(org)
         .filter(contact__account_id=conversation.account_id, kind=ContactAddress.Kind.EMAIL)
@@ -255,11 +260,6 @@ def _composer_context(
         .order_by("contact__full_name", "pk")
     )
     if form is None:
-        draft = (
-            EmailDraft.objects.for_org(org)
-            .filter(conversation=conversation, author=request.user)
-            .first()
-        )
         if draft is not None:
             initial: dict[str, object] = {
                 "to": draft.to, "cc": draft.cc, "subject": draft.subject, "body": draft.body,
@@ -296,7 +296,16 @@ def _composer_context(
         "people": people,
         "sending_as": mailbox.email_address if mailbox else request.user.email,
         "sending_via": (mailbox.smtp_host if mailbox and mailbox.smtp_host else ""),
+        "draft_files": draft_attachments(org=org, draft=draft),
     }
+
+
+def _draft(request: OrgRequest, conversation: Conversation) -> EmailDraft | None:
+    return (
+        EmailDraft.objects.for_org(request.org)
+        .filter(conversation=conversation, author=request.user)
+        .first()
+    )
 
 
 def _conversation(request: OrgRequest, conversation_id: int) -> Conversation:
@@ -332,6 +341,53 @@ def email_draft_save(request: OrgRequest, conversation_id: int) -> HttpResponse:
     return HttpResponse(f"Draft saved {timezone.localtime(draft.updated_at):%H:%M:%S}.")
 
 
+def _keep_uploads(request: OrgRequest, conversation: Conversation, form: ComposeForm) -> None:
+    """A send refused for another reason keeps the files it carried with the draft, so they
+    need not be chosen again."""
+    files = request.FILES.getlist("attachments")
+    if not files or "attachments" in form.errors:
+        return
+    parts = _uploads({"attachments": files})
+    try:
+        draft_attach(org=request.org, conversation=conversation, author=request.user, parts=parts)
+    except AttachmentLimitError as error:
+        form.add_error("attachments", str(error))
+
+
+@require_POST
+def email_draft_attach(request: OrgRequest, conversation_id: int) -> HttpResponse:
+    """Files chosen in the composer are kept with the draft at once (htmx, on change)."""
+    conversation = _conversation(request, conversation_id)
+    error, status = "", 200
+    files = request.FILES.getlist("attachments")
+    if files:
+        try:
+            draft_attach(
+                org=request.org, conversation=conversation, author=request.user,
+                parts=_uploads({"attachments": files}),
+            )  # fmt: skip
+        except AttachmentLimitError as limit:
+            error, status = str(limit), 422
+    return _draft_files(request, conversation, error=error, status=status)
+
+
+@require_POST
+def email_draft_detach(request: OrgRequest, conversation_id: int, file_id: int) -> HttpResponse:
+    conversation = _conversation(request, conversation_id)
+    DraftAttachment.objects.for_org(request.org).filter(
+        pk=file_id, draft__conversation=conversation, draft__author=request.user
+    ).delete()
+    return _draft_files(request, conversation)
+
+
+def _draft_files(
+    request: OrgRequest, conversation: Conversation, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    files = draft_attachments(org=request.org, draft=_draft(request, conversation))
+    context = {"conversation": conversation, "draft_files": files, "draft_files_error": error}
+    return render(request, "mail/_draft_files.html", context, status=status)
+
+
 def _content_type(declared: str | None) -> str:
     """The browser's type for an upload when it is a plain type/subtype, else bytes."""
     declared = (declared or "").strip().lower()
@@ -342,9 +398,12 @@ def _content_type(declared: str | None) -> str:
 def email_send_view(request: OrgRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
     form = ComposeForm(request.POST, request.FILES)
+    kept = [
+        a.as_part() for a in draft_attachments(org=request.org, draft=_draft(request, conversation))
+    ]
     if form.is_valid():
         data = form.cleaned_data
-        parts = _uploads(data)
+        parts = [*kept, *_uploads(data)]
         try:
             email_send(
                 org=request.org, conversation=conversation, author=request.user,
@@ -354,6 +413,8 @@ def email_send_view(request: OrgRequest, conversation_id: int) -> HttpResponse:
                 mark_done="mark_done" in request.POST,
                 we_owe=data["we_owe"], we_owe_due=data["we_owe_due"],
             )  # fmt: skip
+        except AttachmentLimitError as error:
+            form.add_error("attachments", str(error))
         except RecordError as error:
             form.add_error(None, str(error))
         else:
@@ -363,6 +424,7 @@ def email_send_view(request: OrgRequest, conversation_id: int) -> HttpResponse:
                 kwargs={"org_slug": request.org.slug, "conversation_id": conversation.pk},
             )
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    _keep_uploads(request, conversation, form)
     context = _composer_context(request, conversation, form)
     template = "mail/_composer.html" if request.htmx else "mail/compose_page.html"
     return render(request, template, context, status=422)

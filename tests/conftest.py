@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from api.services import api_token_create
+from mail.models import DraftAttachment, EmailDraft
 from organisations.models import Holiday, Membership, Role
 from organisations.tenancy import all_orgs_context, no_org_context
 from tests import factories
@@ -114,6 +115,14 @@ class Cast:
         self.attachment = factories.AttachmentFactory(
             organisation=self.org, message=self.message, filename=f"{slug}-quote.pdf"
         )
+        # A file kept with the admin's draft (not the sales member's: their composer starts empty).
+        draft = EmailDraft.objects.for_org(self.org).create(
+            conversation=self.conversation, author=self.admin, subject=f"{slug} draft"
+        )
+        self.draft_file = DraftAttachment.objects.for_org(self.org).create(
+            draft=draft, filename=f"{slug}-plan.pdf", content_type="application/pdf",
+            size=9, content=b"%PDF-1.4\n",
+        )  # fmt: skip
         # The sales member's personal API token (the secret is only known here, as in life).
         self.token, self.token_secret = api_token_create(
             membership=Membership.objects.get(organisation=self.org, user=self.sales),

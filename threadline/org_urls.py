@@ -118,6 +118,16 @@ urlpatterns = [
         mail.email_draft_save,
         name="email_draft_save",
     ),
+    path(
+        "conversations/<int:conversation_id>/draft/files/",
+        mail.email_draft_attach,
+        name="email_draft_attach",
+    ),
+    path(
+        "conversations/<int:conversation_id>/draft/files/<int:file_id>/remove/",
+        mail.email_draft_detach,
+        name="email_draft_detach",
+    ),
     path("conversations/<int:conversation_id>/send/", mail.email_send_view, name="email_send"),
     path("messages/<int:message_id>/retry/", mail.email_retry, name="email_retry"),
     path("mail/", mail.mailbox_list, name="mailbox_list"),

@@ -21,7 +21,7 @@ def eager():
     app.conf.task_always_eager = False
 
 
-def test_a_member_writes_a_reply_keeps_the_draft_over_a_reload_and_sends_it(
+def test_a_member_writes_a_reply_keeps_the_draft_and_its_file_over_a_reload_and_sends_it(
     live_server, a, page, smtp_server, eager
 ):
     address = "person@alpha-customer.example"  # the cast's contact
@@ -37,11 +37,16 @@ def test_a_member_writes_a_reply_keeps_the_draft_over_a_reload_and_sends_it(
         composer.locator("textarea[name=body]").fill("Here is the plan we agreed on.")
     assert saved.value.ok
     page.locator("#draft-status", has_text="Draft saved").wait_for()
+    composer.locator("input[name=attachments]").set_input_files(
+        {"name": "plan.csv", "mimeType": "text/csv", "buffer": b"step,who\n1,us\n"}
+    )
+    page.locator("#draft-files", has_text="plan.csv").wait_for()
 
     page.reload()
     body = page.locator("#composer textarea[name=body]")
     body.wait_for()
     assert body.input_value() == "Here is the plan we agreed on.", "the draft survived"
+    assert "plan.csv" in page.locator("#draft-files").inner_text(), "with its file"
     page.locator("#composer button", has_text="Send and mark done").click()
 
     page.locator(".message.dir-outbound", has_text="Here is the plan we agreed on.").wait_for()
@@ -49,6 +54,7 @@ def test_a_member_writes_a_reply_keeps_the_draft_over_a_reload_and_sends_it(
     assert page.locator("#composer textarea[name=body]").input_value() == "", "draft gone"
     [(envelope, sent)] = smtp_server.received
     assert envelope == [address] and sent["Subject"] == "Next steps"
+    assert [part.get_filename() for part in sent.iter_attachments()] == ["plan.csv"]
     with all_orgs_context():
         assert OutboundEmail.all_orgs.get().state == "sent"
     screenshots = Path(os.environ.get("THREADLINE_SCREENSHOTS", "var/screenshots"))

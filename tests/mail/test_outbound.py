@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
 from followups.models import FollowUp
-from mail.models import EmailDraft, Mailbox, OutboundEmail
+from mail.models import DraftAttachment, EmailDraft, Mailbox, OutboundEmail
 from mail.secrets import encrypt_secret
 from mail.services import outbound_sweep
 from mail.sync import mailbox_sync
@@ -313,7 +314,7 @@ def test_a_draft_survives_a_reload_and_goes_when_sent(
     other = a.client(a.admin).get(f"{base}/compose/", HTTP_HX_REQUEST="true").content.decode()
     assert "Half a thought" not in other, "a draft is its writer's own"
     send(a, asked, django_capture_on_commit_callbacks, body="Whole thought")
-    assert not EmailDraft.objects.for_org(a.org).exists()
+    assert not EmailDraft.objects.for_org(a.org).filter(author=a.sales).exists()
 
 
 def test_the_composer_offers_the_accounts_people_and_replies_to_the_customer(a, mailbox, asked):
@@ -398,3 +399,65 @@ def test_a_new_email_without_anyone_to_send_to_keeps_nothing(a, mailbox):
     )
     assert response.status_code == 422 and "is not an email address" in response.content.decode()
     assert Conversation.objects.for_org(a.org).count() == before
+
+
+def composer(a, conversation) -> str:
+    url = f"/o/{a.org.slug}/conversations/{conversation.pk}/compose/"
+    return a.client().get(url, HTTP_HX_REQUEST="true").content.decode()
+
+
+def choose_file(a, conversation, name: str, content: bytes):
+    upload = SimpleUploadedFile(name, content, content_type="text/csv")
+    return a.client().post(
+        f"/o/{a.org.slug}/conversations/{conversation.pk}/draft/files/",
+        {"attachments": [upload]}, HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+
+
+def test_a_chosen_file_stays_with_the_draft_through_a_reload_and_goes_with_the_email(
+    a, relay, mailbox, asked, eager, django_capture_on_commit_callbacks
+):
+    response = choose_file(a, asked, "prices.csv", b"seats,price\n40,1200\n")
+    assert response.status_code == 200 and "prices.csv" in response.content.decode()
+    assert "prices.csv" in composer(a, asked), "a reload keeps it"
+
+    send(a, asked, django_capture_on_commit_callbacks)
+    [(_, sent)] = relay.received
+    [attached] = list(sent.iter_attachments())
+    assert attached.get_filename() == "prices.csv"
+    assert attached.get_content() in ("seats,price\n40,1200\n", b"seats,price\n40,1200\n")
+    assert "prices.csv" not in composer(a, asked), "the next email starts without it"
+    assert not DraftAttachment.objects.for_org(a.org).filter(draft__author=a.sales).exists()
+
+
+def test_a_send_refused_for_its_fields_keeps_the_files_it_carried(a, mailbox, asked):
+    upload = SimpleUploadedFile("prices.csv", b"seats,price\n", content_type="text/csv")
+    response = a.client().post(
+        f"/o/{a.org.slug}/conversations/{asked.pk}/send/",
+        {"to": "", "subject": "Prices", "body": "Attached.", "attachments": [upload]},
+        HTTP_HX_REQUEST="true",
+    )  # fmt: skip
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "This field is required." in page and "prices.csv" in page
+    assert "prices.csv" in composer(a, asked)
+
+
+def test_a_kept_file_can_be_removed_and_files_past_the_limit_are_refused(
+    a, mailbox, asked, settings
+):
+    choose_file(a, asked, "old.csv", b"x" * 10)
+    [kept] = DraftAttachment.objects.for_org(a.org).filter(draft__author=a.sales)
+    response = a.client().post(
+        f"/o/{a.org.slug}/conversations/{asked.pk}/draft/files/{kept.pk}/remove/",
+        HTTP_HX_REQUEST="true",
+    )
+    assert "old.csv" not in response.content.decode()
+    assert "old.csv" not in composer(a, asked)
+
+    settings.MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES = 1024 * 1024
+    choose_file(a, asked, "first.csv", b"x" * 700_000)
+    response = choose_file(a, asked, "second.csv", b"x" * 700_000)
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "1 MB together at most" in page and "first.csv" in page and "second.csv" not in page

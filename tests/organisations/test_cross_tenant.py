@@ -37,6 +37,7 @@ def ids_of(cast: Cast) -> dict[str, object]:
         "holiday_id": cast.holiday.pk,
         "resolution": "done",
         "attachment_id": cast.attachment.pk,
+        "file_id": cast.draft_file.pk,
         "token_id": cast.token.pk,
         "webhook_id": cast.webhook.pk,
         "delivery_id": cast.delivery.pk,
