@@ -1,0 +1,144 @@
+"""A hard bounce (a delivery report saying the mailbox does not exist) names the addresses that
+bounced; refusals, full mailboxes and delays name nobody."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+
+from django.utils import timezone
+
+from mail.parsing import parse_email
+
+OUR_MAIL_HOST = "mail.threadline.test"
+
+
+def postfix_dsn(
+    *,
+    to: str,
+    recipients: list[tuple[str, str, str, str]],
+    queue_id: str = "3F2A1C0E3B",
+    subject: str = "Undelivered Mail Returned to Sender",
+    returned: str = "message/rfc822",
+    extra: str = "",
+    when: datetime | None = None,
+) -> bytes:
+    """A delivery status notification as Postfix sends it back to our sender: a notice for
+    people, the report (one block per recipient: address, action, status, what the other
+    server said) and the returned message (whole, or only its headers).
+
+    `recipients` are (address, action, status, diagnostic) tuples."""
+    when = when or timezone.now() - timedelta(days=1)
+    boundary = f"{queue_id}.1781255701/{OUR_MAIL_HOST}"
+    blocks = "\n".join(
+        f"Final-Recipient: rfc822; {address}\nOriginal-Recipient: rfc822;{address}\n"
+        f"Action: {action}\nStatus: {status}\nRemote-MTA: dns; mx.{address.split('@')[1]}\n"
+        f"Diagnostic-Code: smtp; {diagnostic}\n"
+        for address, action, status, diagnostic in recipients
+    )
+    notices = "\n".join(
+        f"<{address}>: host mx.{address.split('@')[1]}[192.0.2.25] said: {diagnostic}\n"
+        "    (in reply to RCPT TO command)\n"
+        for address, _, _, diagnostic in recipients
+    )
+    original = (
+        f"Return-Path: <{to}>\nFrom: Sales <{to}>\nTo: {', '.join(r[0] for r in recipients)}\n"
+        f"Subject: Renewal\nMessage-ID: <renewal-{queue_id}@threadline.test>\n"
+        f"Date: {format_datetime(when - timedelta(minutes=1))}\n"
+    )
+    if returned == "message/rfc822":
+        original += "\nCould we talk about the renewal next week?\n"
+    text = f"""Return-Path: <>
+Received: by {OUR_MAIL_HOST} (Postfix)
+\tid {queue_id}; {format_datetime(when)}
+Date: {format_datetime(when)}
+From: MAILER-DAEMON@{OUR_MAIL_HOST} (Mail Delivery System)
+Subject: {subject}
+To: {to}
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+\tboundary="{boundary}"
+Content-Transfer-Encoding: 8bit
+Message-Id: <20260612091501.{queue_id}@{OUR_MAIL_HOST}>
+{extra}
+This is a MIME-encapsulated message.
+
+--{boundary}
+Content-Description: Notification
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host {OUR_MAIL_HOST}.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+
+                   The mail system
+
+{notices}
+--{boundary}
+Content-Description: Delivery report
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; {OUR_MAIL_HOST}
+X-Postfix-Queue-ID: {queue_id}
+X-Postfix-Sender: rfc822; {to}
+Arrival-Date: {format_datetime(when - timedelta(minutes=1))}
+
+{blocks}
+--{boundary}
+Content-Description: Undelivered Message
+Content-Type: {returned}
+Content-Transfer-Encoding: 8bit
+
+{original}
+--{boundary}--
+"""
+    return text.replace("\n\n\n", "\n\n").replace("\n", "\r\n").encode()
+
+
+NO_SUCH_USER = "550 5.1.1 <{}>: Recipient address rejected: User unknown in virtual mailbox table"
+REFUSED = "554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using zen.example"
+FULL = "552 5.2.2 Mailbox full"
+DELAYED = "450 4.4.1 Connection timed out"
+
+
+def hard(address: str) -> tuple[str, str, str, str]:
+    return (address, "failed", "5.1.1", NO_SUCH_USER.format(address))
+
+
+def test_a_delivery_report_names_the_addresses_whose_mailbox_does_not_exist():
+    parsed = parse_email(
+        postfix_dsn(
+            to="sales@threadline.test",
+            recipients=[
+                hard("Sam.Patel+crm@Acme.example"),
+                ("ops@acme.example", "failed", "5.7.1", REFUSED),
+                ("lee@acme.example", "failed", "5.2.2", FULL),
+                ("kim@acme.example", "delayed", "4.4.1", DELAYED),
+                ("gone@old-acme.example", "failed", "5.1.10", "556 5.1.10 null MX"),
+            ],
+        )
+    )
+    assert parsed.automated == "bounce"
+    assert parsed.sender is not None and parsed.sender.address == "mailer-daemon@" + OUR_MAIL_HOST
+    assert parsed.bounced == ["sam.patel@acme.example", "gone@old-acme.example"]
+    # Mail is parsed in processes of their own: what they hand back must pickle.
+    assert pickle.loads(pickle.dumps(parsed)).bounced == parsed.bounced  # noqa: S301 (our own)
+
+
+def test_a_report_without_a_final_recipient_falls_back_to_the_original_one():
+    raw = postfix_dsn(to="sales@threadline.test", recipients=[hard("sam@acme.example")])
+    raw = raw.replace(b"Final-Recipient: rfc822; sam@acme.example\r\n", b"")
+    assert parse_email(raw).bounced == ["sam@acme.example"]
+
+
+def test_a_bounce_that_is_no_delivery_report_names_nobody():
+    plain = (
+        "From: Mail Delivery Subsystem <mailer-daemon@acme.example>\nTo: sales@threadline.test\n"
+        "Subject: Delivery failure\nMessage-ID: <plain-bounce@acme.example>\n\n"
+        "Your message to sam@acme.example could not be delivered: no such user.\n"
+    ).replace("\n", "\r\n")
+    parsed = parse_email(plain.encode())
+    assert (parsed.automated, parsed.bounced) == ("bounce", [])
