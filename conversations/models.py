@@ -237,6 +237,8 @@ class Participant(TenantModel):
         TO = "to", "To"
         CC = "cc", "Cc"
         ATTENDEE = "attendee", "Took part"
+        # Named by a bounce: mail to this address could not be delivered (it sent nothing).
+        BOUNCED = "bounced", "Bounced"
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="participants")
     contact = models.ForeignKey(

@@ -1,5 +1,5 @@
 """A hard bounce (a delivery report saying the mailbox does not exist) names the addresses that
-bounced; refusals, full mailboxes and delays name nobody."""
+bounced, and ingest records whose they were; refusals, full mailboxes and delays name nobody."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from email.utils import format_datetime
 
 from django.utils import timezone
 
+from contacts.models import Contact
+from health.models import HealthSnapshot
+from health.services import health_snapshots_refresh
+from mail.models import RawEmail, UnsortedEmail
 from mail.parsing import parse_email
+from mail.services import email_ingest, emails_ingest
+from tests import factories
 
 OUR_MAIL_HOST = "mail.threadline.test"
 
@@ -108,6 +114,15 @@ def hard(address: str) -> tuple[str, str, str, str]:
     return (address, "failed", "5.1.1", NO_SUCH_USER.format(address))
 
 
+def address_of(contact: Contact) -> str:
+    return contact.addresses.get().value
+
+
+def health_of(a) -> HealthSnapshot:  # type: ignore[no-untyped-def]
+    health_snapshots_refresh(org=a.org, account_ids=[a.account.pk])
+    return HealthSnapshot.objects.for_org(a.org).get(account=a.account)
+
+
 def test_a_delivery_report_names_the_addresses_whose_mailbox_does_not_exist():
     parsed = parse_email(
         postfix_dsn(
@@ -142,3 +157,57 @@ def test_a_bounce_that_is_no_delivery_report_names_nobody():
     ).replace("\n", "\r\n")
     parsed = parse_email(plain.encode())
     assert (parsed.automated, parsed.bounced) == ("bounce", [])
+
+
+def test_a_bounce_for_an_address_nobody_knows_is_kept_and_marks_nobody(a):
+    # At a domain no account has: it waits under Unsorted with its bytes, as any such mail.
+    stranger = email_ingest(
+        org=a.org,
+        raw=postfix_dsn(
+            to=a.sales.email, queue_id="B1", recipients=[hard("who@elsewhere.example")]
+        ),
+    )
+    assert stranger.outcome == "unsorted"
+    waiting = UnsortedEmail.objects.for_org(a.org).get(sender="mailer-daemon@" + OUR_MAIL_HOST)
+    assert RawEmail.objects.for_org(a.org).filter(pk=waiting.raw_email_id).exists()
+
+    # At the account's domain but nobody we know: filed under the account, and no contact is
+    # made for an address that does not exist.
+    contacts = Contact.objects.for_org(a.org).count()
+    unknown = email_ingest(
+        org=a.org,
+        raw=postfix_dsn(
+            to=a.sales.email, queue_id="B2", recipients=[hard("gone@alpha-customer.example")]
+        ),
+    )
+    assert (unknown.outcome, unknown.message.account) == ("created", a.account)
+    assert [
+        (p.contact, p.address) for p in unknown.message.participants.filter(role="bounced")
+    ] == [(None, "gone@alpha-customer.example")]
+    assert Contact.objects.for_org(a.org).count() == contacts
+    assert "person_left" not in health_of(a).flags
+
+
+def test_a_batch_of_bounces_is_looked_up_and_written_in_the_same_few_queries(a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = []
+    for n in range(10):
+        contact = factories.ContactFactory(organisation=a.org, account=a.account)
+        factories.ContactAddressFactory(
+            organisation=a.org, contact=contact, value=f"p{n}@alpha-customer.example"
+        )
+        people.append(contact)
+    reports = [
+        (postfix_dsn(to=a.sales.email, queue_id=f"C{n}",
+                     recipients=[hard(f"p{n}@alpha-customer.example")]), f"INBOX uid {n}")
+        for n in range(10)
+    ]  # fmt: skip
+    emails_ingest(org=a.org, items=reports[:1])  # the conversation the others thread into
+    with CaptureQueriesContext(connection) as one:
+        emails_ingest(org=a.org, items=reports[1:2])
+    with CaptureQueriesContext(connection) as eight:
+        results = emails_ingest(org=a.org, items=reports[2:])
+    assert len(eight) == len(one)
+    assert [r.message.participants.get(role="bounced").contact for r in results] == people[2:]
