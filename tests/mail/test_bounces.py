@@ -1,5 +1,5 @@
-"""A hard bounce (a delivery report saying the mailbox does not exist) names the addresses that
-bounced, and ingest records whose they were; refusals, full mailboxes and delays name nobody."""
+"""A hard bounce (a delivery report saying the mailbox does not exist) marks the person whose
+address bounced as having probably left; refusals, full mailboxes and delays mark nobody."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from email.utils import format_datetime
 from django.utils import timezone
 
 from contacts.models import Contact
+from conversations.models import Message
 from health.models import HealthSnapshot
 from health.services import health_snapshots_refresh
 from mail.models import RawEmail, UnsortedEmail
@@ -157,6 +158,67 @@ def test_a_bounce_that_is_no_delivery_report_names_nobody():
     ).replace("\n", "\r\n")
     parsed = parse_email(plain.encode())
     assert (parsed.automated, parsed.bounced) == ("bounce", [])
+
+
+def test_a_hard_bounce_marks_the_person_whose_address_bounced_as_left(a):
+    assert "person_left" not in health_of(a).flags
+    result = email_ingest(
+        org=a.org, raw=postfix_dsn(to=a.sales.email, recipients=[hard(address_of(a.contact))])
+    )
+    assert result.outcome == "created"
+    bounce = result.message
+    assert (bounce.account, bounce.direction, bounce.automated_reason) == (
+        a.account, "inbound", "bounce",
+    )  # fmt: skip
+    # Recorded as the person whose mail did not arrive, not as someone who wrote.
+    assert bounce.sender_contact is None
+    assert [(p.role, p.contact, p.address) for p in bounce.participants.filter(role="bounced")] == [
+        ("bounced", a.contact, address_of(a.contact))
+    ]
+    snapshot = health_of(a)
+    assert "person_left" in snapshot.flags
+    assert snapshot.inputs["breadth"]["people"] == 0  # the only person there no longer counts
+
+
+def test_only_a_missing_mailbox_marks_someone_left_not_a_refusal_a_full_mailbox_or_a_delay(a):
+    # Our email to the account, which the reports below answer the way Gmail's and
+    # Exchange's do (In-Reply-To), so they are in the account's record.
+    Message.all_orgs.filter(pk=a.message.pk).update(message_id="<renewal@threadline.test>")
+    replying = "In-Reply-To: <renewal@threadline.test>\n"
+    colleague = factories.ContactFactory(organisation=a.org, account=a.account, full_name="Kim")
+    factories.ContactAddressFactory(
+        organisation=a.org, contact=colleague, value="kim@alpha-customer.example"
+    )
+    person = address_of(a.contact)
+    reports = [
+        postfix_dsn(to=a.sales.email, queue_id="A1", extra=replying,
+                    recipients=[(person, "failed", "5.7.1", REFUSED)]),
+        postfix_dsn(to=a.sales.email, queue_id="A2", extra=replying,
+                    recipients=[(person, "failed", "5.2.2", FULL)]),
+        postfix_dsn(to=a.sales.email, queue_id="A3", extra=replying, returned="text/rfc822-headers",
+                    subject="Delayed Mail (still being retried)",
+                    recipients=[(person, "delayed", "4.4.1", DELAYED)]),
+    ]  # fmt: skip
+    for raw in reports:
+        result = email_ingest(org=a.org, raw=raw)
+        assert (result.outcome, result.message.conversation_id) == ("created", a.conversation.pk)
+        assert not result.message.participants.filter(role="bounced").exists()
+    snapshot = health_of(a)
+    assert "person_left" not in snapshot.flags
+    assert snapshot.inputs["breadth"]["people"] == 2
+
+    # The same report naming a missing mailbox: only that person has left.
+    email_ingest(
+        org=a.org,
+        raw=postfix_dsn(
+            to=a.sales.email, queue_id="A4", extra=replying,
+            recipients=[hard("kim@alpha-customer.example"), (person, "failed", "5.7.1", REFUSED)],
+        ),
+    )  # fmt: skip
+    snapshot = health_of(a)
+    assert "person_left" in snapshot.flags
+    assert snapshot.inputs["breadth"]["people"] == 1
+    assert snapshot.inputs["breadth"]["left_recently"] == 1
 
 
 def test_a_bounce_for_an_address_nobody_knows_is_kept_and_marks_nobody(a):
