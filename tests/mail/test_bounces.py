@@ -7,6 +7,7 @@ import pickle
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 
+from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -178,6 +179,12 @@ def test_a_hard_bounce_marks_the_person_whose_address_bounced_as_left(a):
     snapshot = health_of(a)
     assert "person_left" in snapshot.flags
     assert snapshot.inputs["breadth"]["people"] == 0  # the only person there no longer counts
+
+    page = a.client().get(reverse("conversation_detail", args=[a.org.slug, bounce.conversation_id]))
+    assert page.status_code == 200
+    assert "Bounced:" in page.text and address_of(a.contact) in page.text
+    took_part = page.text.split('class="by">')[1].split("</p>")[0]
+    assert a.contact.full_name not in took_part  # named by the bounce, they took no part in it
 
 
 def test_only_a_missing_mailbox_marks_someone_left_not_a_refusal_a_full_mailbox_or_a_delay(a):
