@@ -212,13 +212,20 @@ class Message(TenantModel):
 
     @property
     def others_taking_part(self) -> list[Participant]:
-        """Participants besides the sender (uses the prefetched participants)."""
+        """Participants besides the sender (uses the prefetched participants); not the people
+        a bounce names, who took no part in it."""
         return [
             p
             for p in self.participants.all()
             if not (p.member_id and p.member_id == self.sender_member_id)
             and not (p.contact_id and p.contact_id == self.sender_contact_id)
+            and p.role != Participant.Role.BOUNCED
         ]
+
+    @property
+    def bounced_participants(self) -> list[Participant]:
+        """Whose address a bounce says does not exist (uses the prefetched participants)."""
+        return [p for p in self.participants.all() if p.role == Participant.Role.BOUNCED]
 
     @property
     def is_automated(self) -> bool:
@@ -237,6 +244,8 @@ class Participant(TenantModel):
         TO = "to", "To"
         CC = "cc", "Cc"
         ATTENDEE = "attendee", "Took part"
+        # Named by a bounce: mail to this address could not be delivered (it sent nothing).
+        BOUNCED = "bounced", "Bounced"
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="participants")
     contact = models.ForeignKey(

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
+from conversations.models import Participant
 from health import model
 from health.models import HealthSettings, HealthSnapshot
 from organisations.calendar import BusinessCalendar
@@ -27,6 +28,8 @@ LEFT_NOTICE = (
     r"|(has|have) left (the|our) (company|organi[sz]ation|business|firm)"
     r"|is not with us any ?more"
 )
+# Message.automated_reason of a bounce (mail.parsing.classify_automated).
+BOUNCE = "bounce"
 # How far back the record is read: a year for the components, plus the days rebuilt.
 LOOKBACK_DAYS = 365
 
@@ -105,8 +108,8 @@ def _histories(
     promises: dict[int, list[model.Promise]] = {pk: [] for pk in account_ids}
     awaiting: dict[int, set[int]] = {pk: set() for pk in account_ids}
     with connection.cursor() as cursor:
-        # Human messages, out-of-office replies (they pause clocks) and automated replies
-        # saying someone has left; no notes.
+        # Human messages, out-of-office replies (they pause clocks), automated replies saying
+        # someone has left and bounces (with the contacts whose address bounced); no notes.
         cursor.execute(
             """
             SELECT m.account_id, m.id, m.conversation_id, m.occurred_at, m.direction, m.kind,
@@ -116,15 +119,23 @@ def _histories(
                    CASE WHEN m.kind IN ('call', 'meeting') THEN ARRAY(
                         SELECT p.contact_id FROM conversations_participant p
                          WHERE p.organisation_id = m.organisation_id AND p.message_id = m.id
-                           AND p.contact_id IS NOT NULL) END
+                           AND p.contact_id IS NOT NULL) END,
+                   CASE WHEN m.automated_reason = %(bounce)s THEN ARRAY(
+                        SELECT p.contact_id FROM conversations_participant p
+                         WHERE p.organisation_id = m.organisation_id AND p.message_id = m.id
+                           AND p.role = %(bounced)s AND p.contact_id IS NOT NULL) END
               FROM conversations_message m
              WHERE m.organisation_id = %(org)s AND m.account_id = ANY(%(accounts)s)
                AND m.occurred_at > %(since)s AND m.direction <> 'internal' AND m.kind <> 'note'
                AND (m.automated_reason = '' OR m.is_out_of_office
-                    OR (m.direction = 'inbound' AND m.body_text ~* %(left)s))
+                    OR (m.direction = 'inbound' AND m.body_text ~* %(left)s)
+                    OR m.automated_reason = %(bounce)s)
             """,
-            {"org": org.pk, "accounts": account_ids, "since": since, "left": LEFT_NOTICE},
-        )
+            {
+                "org": org.pk, "accounts": account_ids, "since": since, "left": LEFT_NOTICE,
+                "bounce": BOUNCE, "bounced": Participant.Role.BOUNCED.value,
+            },
+        )  # fmt: skip
         for (
             account_id,
             pk,
@@ -135,9 +146,14 @@ def _histories(
             sender,
             *flags,
             attendees,
+            bounced,
         ) in cursor.fetchall():
             contacts = tuple(attendees) if attendees else ((sender,) if sender else ())
             automated, ooo, left = flags
+            if bounced:  # a hard bounce: the people whose mailbox is gone have probably left
+                contacts, left = tuple(bounced), True
+            elif bounced is not None and not left:
+                continue  # a bounce naming nobody we know (a delay, a refusal, a stranger)
             events[account_id].append(
                 model.Event(pk, cid, at, direction, kind, contacts, automated, ooo, left)
             )

@@ -81,6 +81,8 @@ class ParsedEmail:
     automated: str = ""  # why it is automated mail, or "" for a person's message
     out_of_office: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # For a delivery report: the (normalised) addresses it says have no mailbox (hard_bounces).
+    bounced: list[str] = field(default_factory=list)
 
     @property
     def recipients(self) -> list[Address]:
@@ -273,6 +275,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         automated=automated,
         out_of_office=out_of_office,
         headers=headers,
+        bounced=hard_bounces(message) if automated == "bounce" else [],
     )
 
 
@@ -499,3 +502,59 @@ def classify_automated(
     if sender is not None and _NO_REPLY.match(sender.address):
         return "no-reply sender", False
     return "", False
+
+
+# RFC 3463 statuses saying the address itself is wrong: other address status (5.1.0), no such
+# mailbox (5.1.1), no such domain (5.1.2), a malformed address (5.1.3), the mailbox moved away
+# (5.1.6), a domain that takes no mail (null MX, 5.1.10). Not 5.1.7 and 5.1.8, which are about
+# *our* sender address, nor a refusal (5.7.x), a full mailbox (5.2.2) or a delay (4.x.x).
+_NO_SUCH_MAILBOX = re.compile(r"5\.1\.(?:0|1|2|3|6|10)")
+
+
+def hard_bounces(message: EmailMessage) -> list[str]:
+    """The addresses a delivery status notification (RFC 3464) says failed for good because
+    there is no such mailbox, normalised. Plain-text bounces, which follow no format, name
+    none: guessing addresses from their prose would mark people left who have not."""
+    found: list[str] = []
+    for fields in _recipient_reports(message):
+        action = str(fields.get("Action") or "").lower().split()
+        status = str(fields.get("Status") or "").split()
+        if action[:1] != ["failed"] or not status or not _NO_SUCH_MAILBOX.fullmatch(status[0]):
+            continue
+        address = _report_address(str(fields.get("Final-Recipient") or "")) or _report_address(
+            str(fields.get("Original-Recipient") or "")
+        )
+        if address and address not in found:
+            found.append(address)
+    return found
+
+
+def _recipient_reports(message: EmailMessage) -> list[EmailMessage]:
+    """A delivery report's per-recipient field blocks. The stdlib reads a message/delivery-status
+    part as header blocks: the report's own fields first, then one block per recipient."""
+    if message.get_content_type() != "multipart/report":
+        return []
+    if str(message.get_param("report-type") or "").lower() != "delivery-status":
+        return []
+    parts = message.get_payload()
+    blocks: list[EmailMessage] = []
+    for part in parts if isinstance(parts, list) else []:
+        if isinstance(part, EmailMessage) and part.get_content_type() == "message/delivery-status":
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                blocks += [block for block in payload[1:] if isinstance(block, EmailMessage)]
+    return blocks
+
+
+_REPORTED_ADDRESS = re.compile(_ADDR_SPEC)
+
+
+def _report_address(value: str) -> str:
+    """`rfc822; sam@acme.example` -> sam@acme.example; "" for another address type."""
+    kind, _, address = value.partition(";")
+    address = address.strip().strip("<>")
+    if kind.strip().lower() != "rfc822" or len(address) > 254:
+        return ""
+    if not _REPORTED_ADDRESS.fullmatch(address):
+        return ""
+    return normalise_email(address)

@@ -275,12 +275,14 @@ class _Batch:
         self.waited_unsorted = set(self.unsorted_ids)
         people = [a for e in emails for a in [e.sender, *e.recipients] if a is not None]
         theirs = {a.normalised for a in people if self.directory.member(a) is None}
+        # Addresses a delivery report says do not exist: whose they were, in the same query.
+        bounced = {address for e in emails for address in e.bounced}
         # Contacts as far as ingesting needs them (who, at which account); the rest of each
         # loads if anything asks for it. (Phone numbers have no @: only emails match.)
         found = dict(
             select_any(
                 org=org, model=ContactAddress, columns=("normalised", "contact_id"),
-                key="normalised", values=theirs,
+                key="normalised", values=theirs | bounced,
             )
         )  # fmt: skip
         fields = ["id", "organisation_id", "account_id"]
@@ -293,7 +295,8 @@ class _Batch:
         self.contacts: dict[str, Contact] = {
             address: by_id[contact_id] for address, contact_id in found.items()
         }
-        domains = {a.domain for a in people} - FREE_MAIL_DOMAINS
+        domains = {a.domain for a in people} | {_domain(a) for a in bounced}
+        domains -= FREE_MAIL_DOMAINS
         self.domains: dict[str, int] = dict(
             AccountDomain.objects.for_org(org)
             .filter(domain__in=domains)
@@ -444,6 +447,11 @@ class _Batch:
                     (message, role, self.contacts.get(address.normalised),
                      directory.member(address), address.normalised)
                 )  # fmt: skip
+        # Whose mail did not arrive: named by the report, though they sent nothing.
+        for bounced in email.bounced:
+            self.participants.append(
+                (message, Participant.Role.BOUNCED, self.contacts.get(bounced), None, bounced)
+            )
         return IngestResult("created", message=message, created_contacts=created)
 
     def _unsorted(
@@ -520,17 +528,19 @@ class _Batch:
     def _account_for(
         self, email: ParsedEmail, theirs: list[Address], direction: str
     ) -> Account | None:
-        """The customer side decides: the sender when they wrote, else the first one we know."""
+        """The customer side decides: the sender when they wrote, else the first one we know;
+        for a bounce (from a mail server) the people whose address bounced."""
         if direction == Message.Direction.INBOUND and email.sender is not None:
             ordered = [email.sender, *[a for a in theirs if a != email.sender]]
         else:
             ordered = theirs
-        for address in ordered:
-            contact = self.contacts.get(address.normalised)
+        addresses = [a.normalised for a in ordered] + email.bounced
+        for address in addresses:
+            contact = self.contacts.get(address)
             if contact is not None:
                 return self._account(contact.account_id)
-        for address in ordered:
-            account_id = self.domains.get(address.domain)
+        for address in addresses:
+            account_id = self.domains.get(_domain(address))
             if account_id is not None:
                 return self._account(account_id)
         return None
@@ -618,6 +628,10 @@ class _Batch:
             ).update(state=UnsortedEmail.State.FILED)
         QuarantinedEmail.objects.for_org(org).bulk_create(self.quarantined)
         record_activity_bulk(org=org, messages=self.messages)
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2]
 
 
 def attachment_rows(

@@ -22,9 +22,11 @@ Choices beyond HEALTH.md (also in docs/decisions.md):
   is one turn from each side and a two-way exchange by itself.
 - Out-of-office replies pause the quiet clocks (recency, continuity) until their next human
   turn, for at most 21 days, and latencies across one are not counted against them.
-- A person has left from `left_company_on`, or from an automated reply from their address
-  saying they no longer work there, whichever is first (bounces name no person, so they
-  raise nothing here).
+- A person has left from `left_company_on`, from an automated reply from their address
+  saying they no longer work there, or from a hard bounce of mail to them, whichever is first.
+  A hard bounce is a delivery report (RFC 3464) saying their mailbox or domain does not exist
+  (status 5.1.x); a refusal (5.7.x), a full mailbox, a delay or a bounce in prose names no one.
+  The caller puts these people in the event's `contact_ids` and sets `left_notice`.
 - The monologue cap counts our *messages* (3+ in 60 days with no customer turn): unanswered
   nudges in one thread are one turn but still a monologue.
 """

@@ -30,10 +30,12 @@ class Event:
     at: datetime.datetime
     direction: str  # inbound, outbound or internal
     kind: str = "email"  # email, call, meeting, note
-    contact_ids: tuple[int, ...] = ()  # the sender (inbound) or who took part (call, meeting)
+    # The sender (inbound), who took part (call, meeting), or whose address bounced (a bounce).
+    contact_ids: tuple[int, ...] = ()
     automated: bool = False
     out_of_office: bool = False
-    # An automated reply saying its sender no longer works there ("no longer with the company").
+    # `contact_ids` have left: an automated reply saying its sender no longer works there ("no
+    # longer with the company"), or a hard bounce of mail to them (their mailbox is gone).
     left_notice: bool = False
 
 
