@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import email.parser
 import email.utils
 import hashlib
 import html
@@ -262,7 +263,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
         else synthetic_message_id(
             *(str(v) for n, v in raw_headers if n in {"from", "to", "cc", "date", "subject"}), text
         ),
-        in_reply_to=(_message_ids(headers.get("in-reply-to", "")) or [""])[0],
+        in_reply_to=(_message_ids(headers.get("in-reply-to", "")) or [""])[0]
+        or (returned_message_id(message) if automated == "bounce" else ""),
         references=_message_ids(headers.get("references", "")),
         subject=headers.get("subject", "")[:300],
         date=_date(message),
@@ -558,3 +560,25 @@ def _report_address(value: str) -> str:
     if not _REPORTED_ADDRESS.fullmatch(address):
         return ""
     return normalise_email(address)
+
+
+def returned_message_id(message: EmailMessage) -> str:
+    """The Message-ID of the email a bounce returns (its message/rfc822 or
+    text/rfc822-headers part), so the bounce threads into the conversation of the email that
+    did not arrive: mail servers seldom set In-Reply-To on a bounce."""
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            payload = part.get_payload()
+            returned = payload[0] if isinstance(payload, list) and payload else None
+            value = returned.get("Message-ID") if isinstance(returned, EmailMessage) else None
+        elif kind == "text/rfc822-headers":
+            body = part.get_payload(decode=True)
+            text = body.decode("ascii", "replace") if isinstance(body, bytes) else ""
+            value = email.parser.HeaderParser().parsestr(text).get("Message-ID")
+        else:
+            continue
+        ids = _message_ids(decode_header(value)) if value else []
+        if ids:
+            return ids[0]
+    return ""

@@ -280,3 +280,21 @@ def test_a_batch_of_bounces_is_looked_up_and_written_in_the_same_few_queries(a):
         results = emails_ingest(org=a.org, items=reports[2:])
     assert len(eight) == len(one)
     assert [r.message.participants.get(role="bounced").contact for r in results] == people[2:]
+
+
+def test_a_bounce_joins_the_conversation_of_the_email_it_returns(a):
+    # Mail servers set no In-Reply-To on a bounce: the returned email's Message-ID leads it.
+    for n, returned in enumerate(["message/rfc822", "text/rfc822-headers"]):
+        ours = factories.MessageFactory(
+            organisation=a.org, conversation=a.conversation, direction="outbound",
+            message_id=f"<renewal-Q{n}@threadline.test>", subject="Renewal",
+        )  # fmt: skip
+        bounce = email_ingest(
+            org=a.org,
+            raw=postfix_dsn(
+                to=a.sales.email, queue_id=f"Q{n}", returned=returned,
+                recipients=[hard(address_of(a.contact))],
+            ),
+        )  # fmt: skip
+        assert bounce.message is not None
+        assert bounce.message.conversation_id == ours.conversation_id, returned
