@@ -207,7 +207,7 @@ def main() -> int:
         next(server_fixture, None)
     print(f"end to end: {max(rates):,.0f} msg/s best, {statistics.median(rates):,.0f} median "
           f"of {len(rates)}")  # fmt: skip
-    print(f"stdlib parse alone (policy.default + get_body): {max(parse_rates):,.0f} msg/s "
+    print(f"stdlib parse alone (message_from_bytes, policy.default): {max(parse_rates):,.0f} msg/s "
           f"best, {statistics.median(parse_rates):,.0f} median")  # fmt: skip
     print(f"search vectors after the sync (its tasks' work): {max(index_rates):,.0f} msg/s "
           f"best, {statistics.median(index_rates):,.0f} median")  # fmt: skip
@@ -215,9 +215,10 @@ def main() -> int:
 
 
 def parse_alone_rate(raws: list[bytes]) -> float:
+    """The issue's yardstick, exactly: the stdlib parser over the same bytes, nothing else."""
     started = time.perf_counter()
     for raw in raws:
-        email.message_from_bytes(raw, policy=email.policy.default).get_body()
+        email.message_from_bytes(raw, policy=email.policy.default)
     return len(raws) / (time.perf_counter() - started)
 
 
