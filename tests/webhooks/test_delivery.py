@@ -251,3 +251,32 @@ def test_the_sweep_sends_deliveries_whose_task_was_lost_and_prunes_old_ones(a, b
     assert due_soon.status == "pending", "its own task is still coming"
     assert not WebhookDelivery.objects.for_org(a.org).filter(pk=old.pk).exists()
     assert WebhookDelivery.objects.for_org(b.org).filter(pk=b.delivery.pk).exists()
+
+
+def test_a_delivery_over_https_checks_the_receivers_certificate(
+    a, tls_receiver, eager, monkeypatch, django_capture_on_commit_callbacks
+):
+    allow_private(a)  # "localhost" is a loopback address
+    webhook, secret = add_webhook(a, tls_receiver.url, ["message.created"])
+    admin = a.client(a.admin)
+    test_url = f"/o/{a.org.slug}/settings/webhooks/{webhook.pk}/test/"
+
+    # A certificate no authority we trust signed: refused, and the log says why.
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(test_url)
+    refused = WebhookDelivery.objects.for_org(a.org).get(webhook=webhook)
+    assert refused.status == WebhookDelivery.Status.FAILED and tls_receiver.received == []
+    assert "TLS failed" in refused.last_error and "CERTIFICATE_VERIFY_FAILED" in refused.last_error
+    detail = admin.get(f"/o/{a.org.slug}/settings/webhooks/{webhook.pk}/").content.decode()
+    assert "CERTIFICATE_VERIFY_FAILED" in detail
+
+    # Once its authority is trusted, the same receiver gets the signed event over TLS.
+    monkeypatch.setenv("SSL_CERT_FILE", tls_receiver.ca_file)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post(test_url)
+    [received] = tls_receiver.received
+    assert verify(secret, received)
+    [delivered] = (
+        WebhookDelivery.objects.for_org(a.org).filter(webhook=webhook).exclude(pk=refused.pk)
+    )
+    assert delivered.status == WebhookDelivery.Status.DELIVERED
