@@ -60,14 +60,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
 def server_error(request: HttpRequest) -> HttpResponse:
     """An unexpected failure, already logged by Django: the error body under /api/, so a
     client's error handling need not parse HTML, else the page."""
-    if _is_api(request):
+    if request.path.startswith("/api/"):
         body = {
             "status": 500,
             "code": "server_error",

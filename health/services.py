@@ -17,6 +17,7 @@ from accounts.models import Account
 from conversations.models import Participant
 from health import model
 from health.models import HealthSettings, HealthSnapshot
+from mail.parsing import BOUNCE
 from organisations.calendar import BusinessCalendar
 from organisations.models import Organisation
 
@@ -28,8 +29,6 @@ LEFT_NOTICE = (
     r"|(has|have) left (the|our) (company|organi[sz]ation|business|firm)"
     r"|is not with us any ?more"
 )
-# Message.automated_reason of a bounce (mail.parsing.classify_automated).
-BOUNCE = "bounce"
 # How far back the record is read: a year for the components, plus the days rebuilt.
 LOOKBACK_DAYS = 365
 

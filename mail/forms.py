@@ -179,13 +179,13 @@ class ComposeForm(forms.Form):
         return _addresses(self.cleaned_data.get("cc") or "")
 
     def clean_attachments(self) -> list[Any]:
-        from django.conf import settings
+        from mail.services import AttachmentLimitError, attachments_check
 
         files = self.cleaned_data.get("attachments") or []
-        total = sum(f.size for f in files)
-        if total > settings.MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES:
-            limit = settings.MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES // (1024 * 1024)
-            raise forms.ValidationError(f"Attachments may be {limit} MB together at most.")
+        try:
+            attachments_check([f.size or 0 for f in files])
+        except AttachmentLimitError as error:
+            raise forms.ValidationError(str(error)) from error
         return files
 
     def clean(self) -> dict[str, Any]:

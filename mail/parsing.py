@@ -264,7 +264,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
             *(str(v) for n, v in raw_headers if n in {"from", "to", "cc", "date", "subject"}), text
         ),
         in_reply_to=(_message_ids(headers.get("in-reply-to", "")) or [""])[0]
-        or (returned_message_id(message) if automated == "bounce" else ""),
+        or (returned_message_id(message) if automated == BOUNCE else ""),
         references=_message_ids(headers.get("references", "")),
         subject=headers.get("subject", "")[:300],
         date=_date(message),
@@ -277,7 +277,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         automated=automated,
         out_of_office=out_of_office,
         headers=headers,
-        bounced=hard_bounces(message) if automated == "bounce" else [],
+        bounced=hard_bounces(message) if automated == BOUNCE else [],
     )
 
 
@@ -463,6 +463,8 @@ def html_for_display(html: str, inline_urls: dict[str, str]) -> DisplayHtml:
     return DisplayHtml(html=shown, hidden_images=len(_IMG_WITHOUT_SRC.findall(shown)))
 
 
+# The automated reason of a bounce (Message.automated_reason), which health reads too.
+BOUNCE = "bounce"
 _NO_REPLY = re.compile(
     r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon|postmaster|bounces?)([+-].*)?@"
 )
@@ -488,7 +490,7 @@ def classify_automated(
     if message.get_content_type() == "multipart/report" or (
         sender is not None and sender.address.startswith(("mailer-daemon@", "postmaster@"))
     ):
-        return "bounce", False
+        return BOUNCE, False
     if out_of_office:
         return "out-of-office", True
     if auto_submitted and auto_submitted != "no":

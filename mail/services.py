@@ -851,7 +851,7 @@ def email_send(
         raise RecordError("Say who the email is to.")
     if reply_to is not None and reply_to.conversation_id != conversation.pk:
         raise RecordError("That message is in another conversation.")
-    attachments_check(attachments or [])
+    attachments_check([part.size for part in attachments or []])
     mailbox = sending_mailbox(org=org, member=author)
     from_address = mailbox.email_address if mailbox else author.email
     if not from_address:
@@ -1095,16 +1095,11 @@ class AttachmentLimitError(RecordError):
     """Files beyond what one email may carry."""
 
 
-def attachments_check(parts: Sequence[AttachmentPart]) -> None:
-    """One email's files: each and all together within the limits (settings)."""
-    each = settings.MAIL_ATTACHMENT_MAX_BYTES
-    for part in parts:
-        if part.size > each:
-            raise AttachmentLimitError(
-                f"“{part.filename}” is larger than {each // (1024 * 1024)} MB."
-            )
+def attachments_check(sizes: Sequence[int]) -> None:
+    """One email's files together within the limit (a larger single file is still sent; it
+    is kept apart from the raw email only up to MAIL_ATTACHMENT_MAX_BYTES)."""
     together = settings.MAIL_ATTACHMENTS_PER_MESSAGE_MAX_BYTES
-    if sum(part.size for part in parts) > together:
+    if sum(sizes) > together:
         raise AttachmentLimitError(
             f"Attachments may be {together // (1024 * 1024)} MB together at most."
         )
@@ -1118,8 +1113,8 @@ def draft_attach(
     draft, _ = EmailDraft.objects.for_org(org).get_or_create(
         conversation=conversation, author=author
     )
-    kept = [a.as_part() for a in draft_attachments(org=org, draft=draft)]
-    attachments_check([*kept, *parts])
+    kept = [file.size for file in draft_attachments(org=org, draft=draft)]
+    attachments_check([*kept, *(part.size for part in parts)])
     DraftAttachment.objects.for_org(org).bulk_create(
         DraftAttachment(
             draft=draft, filename=part.filename, content_type=part.content_type,
@@ -1130,10 +1125,14 @@ def draft_attach(
     return draft
 
 
-def draft_attachments(*, org: Organisation, draft: EmailDraft | None) -> list[DraftAttachment]:
+def draft_attachments(
+    *, org: Organisation, draft: EmailDraft | None, with_content: bool = False
+) -> list[DraftAttachment]:
+    """A draft's files in the order chosen; their bytes only when they are to be sent."""
     if draft is None:
         return []
-    return list(DraftAttachment.objects.for_org(org).filter(draft=draft).order_by("pk"))
+    files = DraftAttachment.objects.for_org(org).filter(draft=draft).order_by("pk")
+    return list(files if with_content else files.defer("content"))
 
 
 @transaction.atomic

@@ -347,7 +347,7 @@ def _keep_uploads(request: OrgRequest, conversation: Conversation, form: Compose
     files = request.FILES.getlist("attachments")
     if not files or "attachments" in form.errors:
         return
-    parts = _uploads({"attachments": files})
+    parts = _uploads(files)
     try:
         draft_attach(org=request.org, conversation=conversation, author=request.user, parts=parts)
     except AttachmentLimitError as error:
@@ -364,7 +364,7 @@ def email_draft_attach(request: OrgRequest, conversation_id: int) -> HttpRespons
         try:
             draft_attach(
                 org=request.org, conversation=conversation, author=request.user,
-                parts=_uploads({"attachments": files}),
+                parts=_uploads(files),
             )  # fmt: skip
         except AttachmentLimitError as limit:
             error, status = str(limit), 422
@@ -398,12 +398,12 @@ def _content_type(declared: str | None) -> str:
 def email_send_view(request: OrgRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation(request, conversation_id)
     form = ComposeForm(request.POST, request.FILES)
-    kept = [
-        a.as_part() for a in draft_attachments(org=request.org, draft=_draft(request, conversation))
-    ]
     if form.is_valid():
         data = form.cleaned_data
-        parts = [*kept, *_uploads(data)]
+        kept = draft_attachments(
+            org=request.org, draft=_draft(request, conversation), with_content=True
+        )
+        parts = [*(file.as_part() for file in kept), *_uploads(data["attachments"])]
         try:
             email_send(
                 org=request.org, conversation=conversation, author=request.user,
@@ -444,14 +444,14 @@ def email_retry(request: OrgRequest, message_id: int) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
-def _uploads(data: dict[str, Any]) -> list[AttachmentPart]:
+def _uploads(files: list[Any]) -> list[AttachmentPart]:
     return [
         AttachmentPart(
             filename=safe_filename(upload.name or "", _content_type(upload.content_type)),
             content_type=_content_type(upload.content_type),
             size=upload.size or 0, content_id="", inline=False, payload=upload.read(),
         )
-        for upload in data["attachments"]
+        for upload in files
     ]  # fmt: skip
 
 
@@ -476,7 +476,7 @@ def email_new(request: OrgRequest, account_id: int) -> HttpResponse:
                 conversation = email_start(
                     org=request.org, account=account, author=request.user, to=data["to"],
                     cc=data["cc"], subject=data["subject"], text=data["body"],
-                    attachments=_uploads(data), we_owe=data["we_owe"],
+                    attachments=_uploads(data["attachments"]), we_owe=data["we_owe"],
                     we_owe_due=data["we_owe_due"],
                 )  # fmt: skip
             except RecordError as error:

@@ -74,9 +74,9 @@ def same_org_foreign_keys() -> list[tuple[type[TenantModel], models.ForeignKey]]
 
 
 def apply_same_org_constraints() -> None:
+    links = same_org_foreign_keys()
     with connection.cursor() as cursor:
-        targets = {field.related_model for _, field in same_org_foreign_keys()}
-        for target in targets:
+        for target in {field.related_model for _, field in links}:
             table = target._meta.db_table
             name = _name("org_id_uniq", table)
             cursor.execute("SELECT 1 FROM pg_constraint WHERE conname = %s", [name])
@@ -86,7 +86,7 @@ def apply_same_org_constraints() -> None:
                         sql.Identifier(table), sql.Identifier(name)
                     )
                 )
-        for model, field in same_org_foreign_keys():
+        for model, field in links:
             table, column = model._meta.db_table, field.column
             target_table = field.related_model._meta.db_table
             name = _name("same_org", table, column)
@@ -107,7 +107,7 @@ def apply_same_org_constraints() -> None:
                     )
                 )
             _drop_foreign_keys(cursor, table, column)
-        for model in {model for model, field in same_org_foreign_keys() if not field.null}:
+        for model in {model for model, field in links if not field.null}:
             # Its required composite key reaches a row of the same organisation, whose own
             # organisation key proves the organisation exists.
             _drop_foreign_keys(cursor, model._meta.db_table, "organisation_id")
